@@ -1,0 +1,30 @@
+"""Shared fixtures: the real recordings in ../shared/data and unique LSL names."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" / "data"))
+MUSE_DIR = SHARED_DATA / "muse-mental-state"
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def muse_dir() -> Path:
+    """The real Muse recordings; the test is skipped when they are absent."""
+    if not MUSE_DIR.is_dir() or not any(MUSE_DIR.glob("*.csv")):
+        pytest.skip(f"real Muse recordings not found in {MUSE_DIR}")
+    return MUSE_DIR
+
+
+@pytest.fixture
+def unique_name(request: pytest.FixtureRequest) -> str:
+    """A stream name and source_id no other test (or machine) uses."""
+    return f"choreo-test-{request.node.name[:40]}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
