@@ -1,0 +1,191 @@
+"""EEG device profiles (``configs/devices/*.toml``) and matching a stream to one.
+
+A profile says what a headset sends (labels, nominal rate, units, reference)
+and which channels are frontal, temporal or unused. Muse 2016 has fixed
+labels; an Enobio's montage is chosen by its user, so its profile lists the
+frontal *candidates* and the stream's own labels decide. Any other device
+falls back to ``generic.toml``, or to a TOML file the user passes.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from choreo.config import CONFIG_DIR, StrictModel, load_toml, resolve_config
+from choreo.eeg.stream import StreamInfo
+from choreo.errors import ConfigError, InputError
+
+#: Lowest rate that resolves the 1-40 Hz bands: Nyquist (80 Hz) plus room for
+#: the anti-alias roll-off and the line-noise notch.
+MIN_SFREQ = 100.0
+
+#: Unit spellings seen in LSL metadata, XDF headers and file formats -> factor to uV.
+_UNIT_TO_MICROVOLTS: dict[str, float] = {
+    "uv": 1.0,
+    "µv": 1.0,
+    "μv": 1.0,
+    "microvolt": 1.0,
+    "microvolts": 1.0,
+    "nv": 1e-3,
+    "nanovolt": 1e-3,
+    "nanovolts": 1e-3,
+    "mv": 1e3,
+    "millivolt": 1e3,
+    "millivolts": 1e3,
+    "v": 1e6,
+    "volt": 1e6,
+    "volts": 1e6,
+}
+
+
+class MatchRule(StrictModel):
+    """How to recognise a device from LSL metadata.
+
+    A stream matches when its type is one of ``types`` and its channel count
+    is one of ``n_channels`` (when given), and either a ``name_patterns``
+    entry occurs in its name (case-insensitive) or it carries every label of
+    ``labels``. A rate equal to ``sfreq`` adds to the score.
+    """
+
+    name_patterns: tuple[str, ...] = ()
+    types: tuple[str, ...] = ("EEG",)
+    n_channels: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
+    sfreq: float | None = None
+
+
+class DeviceProfile(StrictModel):
+    """One EEG device, as configured in ``configs/devices/<name>.toml``.
+
+    ``sfreq`` is the nominal rate in Hz (None: take it from the stream);
+    ``units`` the unit assumed when the metadata declares none; ``channels``
+    the fixed labels in column order (empty: from the stream); ``frontal``
+    the labels usable for the frontal alpha/theta score, in preference order.
+    """
+
+    name: str
+    display_name: str
+    manufacturer: str = ""
+    sfreq: float | None = None
+    units: str = "uV"
+    reference: str = ""
+    channels: tuple[str, ...] = ()
+    frontal: tuple[str, ...]
+    temporal: tuple[str, ...] = ()
+    unused: tuple[str, ...] = ()
+    match: MatchRule = MatchRule()
+
+
+def load_device(name: str | os.PathLike[str] | DeviceProfile) -> DeviceProfile:
+    """Load a profile by name (``"muse2016"``) or by path to a TOML file."""
+    if isinstance(name, DeviceProfile):
+        return name
+    path = resolve_config(name, "devices")
+    if not path.exists():
+        raise ConfigError(f"{path}: device file not found")
+    return _load_cached(path.resolve())
+
+
+@cache
+def _load_cached(path: Path) -> DeviceProfile:
+    return load_toml(path, DeviceProfile)
+
+
+def known_devices() -> list[DeviceProfile]:
+    """Every shipped profile except ``generic``."""
+    return [
+        load_device(p)
+        for p in sorted((CONFIG_DIR / "devices").glob("*.toml"))
+        if p.stem != "generic"
+    ]
+
+
+def _score(info: StreamInfo, rule: MatchRule) -> int:
+    if rule.types and info.type.lower() not in {t.lower() for t in rule.types}:
+        return 0
+    if rule.n_channels and info.n_channels not in rule.n_channels:
+        return 0
+    score = 0
+    name = info.name.lower()
+    if any(p.lower() in name for p in rule.name_patterns):
+        score += 4
+    labels = {c.lower() for c in info.ch_names}
+    if rule.labels and {c.lower() for c in rule.labels} <= labels:
+        score += 4
+    if score and rule.sfreq is not None and abs(info.sfreq - rule.sfreq) <= 0.01 * rule.sfreq:
+        score += 1
+    return score
+
+
+def match_device(info: StreamInfo) -> DeviceProfile:
+    """The profile that fits the stream's metadata best, or ``generic``.
+
+    Name, type, channel count, labels and rate are compared (see
+    :class:`MatchRule`); ties go to the profile listed first.
+    """
+    best, best_score = None, 0
+    for profile in known_devices():
+        score = _score(info, profile.match)
+        if score > best_score:
+            best, best_score = profile, score
+    return best if best is not None else load_device("generic")
+
+
+def microvolts_per_unit(unit: str, where: str) -> float:
+    """Factor that turns a value in ``unit`` into microvolts.
+
+    Raises
+    ------
+    InputError
+        For a unit that is not a voltage, naming ``where`` (file or stream).
+    """
+    key = unit.strip().lower()
+    if key not in _UNIT_TO_MICROVOLTS:
+        raise InputError(f"{where}: unknown EEG unit '{unit}' (expected V, mV, uV or nV)")
+    return _UNIT_TO_MICROVOLTS[key]
+
+
+def check_rate(info: StreamInfo) -> None:
+    """Refuse a stream whose rate cannot resolve the 1-40 Hz bands."""
+    if info.sfreq < MIN_SFREQ:
+        raise InputError(
+            f"stream '{info.name}': rate {info.sfreq:g} Hz is too low for the 1-40 Hz bands "
+            f"(need at least {MIN_SFREQ:g} Hz)"
+        )
+
+
+def channel_indices(
+    info: StreamInfo, labels: tuple[str, ...], exclude: tuple[str, ...] = ()
+) -> list[int]:
+    """Indices of the stream's channels whose label is in ``labels`` (case-insensitive)."""
+    wanted = {c.lower() for c in labels} - {c.lower() for c in exclude}
+    return [i for i, ch in enumerate(info.ch_names) if ch.strip().lower() in wanted]
+
+
+def frontal_indices(info: StreamInfo, profile: DeviceProfile) -> list[int]:
+    """Indices of the frontal channels to score, in stream order.
+
+    Also checks the rate (:func:`check_rate`), so that a stream unfit for the
+    bands is refused wherever it enters.
+
+    Raises
+    ------
+    InputError
+        When the rate is too low or no channel label is in ``profile.frontal``.
+    """
+    check_rate(info)
+    idx = channel_indices(info, profile.frontal, exclude=profile.unused)
+    if not idx:
+        raise InputError(
+            f"stream '{info.name}': no usable frontal channel among "
+            f"[{', '.join(info.ch_names)}] (device '{profile.name}' expects one of "
+            f"{', '.join(profile.frontal) or 'none configured'})"
+        )
+    return idx
+
+
+def temporal_indices(info: StreamInfo, profile: DeviceProfile) -> list[int]:
+    """Indices of the temporal channels (where jaw and face muscle shows), maybe empty."""
+    return channel_indices(info, profile.temporal, exclude=profile.unused)
