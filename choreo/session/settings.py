@@ -138,7 +138,7 @@ class DemoSettings(StrictModel):
     """The demo: a synthetic participant in place of a person, the simulator for the robot."""
 
     #: Import path of the participant (``module:Class``), see ``choreo.gan.participants``.
-    participant: str = "choreo.gan.participants:DefaultParticipant"
+    participant: str = "choreo.gan.participants:CalmParticipant"
     participant_seed: int = 1
     #: Device profile of the synthetic EEG.
     device: str = "muse2016"
