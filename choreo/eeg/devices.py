@@ -62,7 +62,9 @@ class DeviceProfile(StrictModel):
     ``sfreq`` is the nominal rate in Hz (None: take it from the stream);
     ``units`` the unit assumed when the metadata declares none; ``channels``
     the fixed labels in column order (empty: from the stream); ``frontal``
-    the labels usable for the frontal alpha/theta score, in preference order.
+    the labels usable for the frontal alpha/theta score, in preference order;
+    ``default_montage`` the labels a simulated stream uses when ``channels``
+    is empty.
     """
 
     name: str
@@ -75,7 +77,15 @@ class DeviceProfile(StrictModel):
     frontal: tuple[str, ...]
     temporal: tuple[str, ...] = ()
     unused: tuple[str, ...] = ()
+    default_montage: tuple[str, ...] = ()
     match: MatchRule = MatchRule()
+
+    def simulated_channels(self) -> tuple[str, ...]:
+        """Labels a simulated stream of this device carries."""
+        labels = self.channels or self.default_montage
+        if not labels:
+            raise ConfigError(f"device '{self.name}': no channels or default_montage to simulate")
+        return labels
 
 
 def load_device(name: str | os.PathLike[str] | DeviceProfile) -> DeviceProfile:

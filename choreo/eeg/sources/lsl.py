@@ -1,0 +1,317 @@
+"""Live EEG from Lab Streaming Layer (pylsl >= 1.18, which bundles liblsl).
+
+:func:`resolve_stream` finds a stream by name, type or source_id within a
+timeout; :class:`LslSource` reads it as chunks in microvolts.
+
+Design decisions:
+
+- Samples are pulled into a preallocated numpy buffer (``dest_obj``) in the
+  stream's own dtype: no Python lists on the hot path.
+- Time: the inlet applies ``proc_clocksync`` so that timestamps are on this
+  machine's LSL clock even when the headset's computer is another one.
+  ``proc_dejitter`` is *off*: liblsl's dejitterer fits time against the
+  sample count, so after a dropout (outlet alive but silent, as when a Muse
+  loses Bluetooth) it would stamp the first samples after the gap as if no
+  time had passed and take minutes to catch up. Band power spaces samples
+  by the nominal rate and uses timestamps only to place windows in time, so
+  the sender's stamps (corrected) are the honest choice; ``proc_monotonize``
+  only makes sense with dejitter and is off too.
+- Dropouts: when no sample has arrived for ``dropout_after`` seconds the
+  source records a :class:`StreamEvent` ``"dropout"``, logs a warning, and
+  :attr:`LslSource.status` becomes ``"dropout"``; the first samples after
+  it give ``"recovered"``. The inlet is created with ``recover=True`` (liblsl
+  reconnects to a restarted outlet with the same source_id); if liblsl
+  still reports the stream lost, the source re-resolves it by the same query
+  on later reads. :meth:`LslSource.read` always returns within its timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+
+from choreo.eeg.devices import DeviceProfile, load_device, match_device, microvolts_per_unit
+from choreo.eeg.stream import MICROVOLTS, Chunk, SourceBase, StreamEvent, StreamInfo
+from choreo.errors import StreamError
+
+log = logging.getLogger(__name__)
+
+Status = Literal["connecting", "ok", "dropout"]
+
+
+def _quote(value: str) -> str:
+    """An XPath string literal for ``value`` (handles either quote inside)."""
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    parts = value.split("'")
+    return "concat(" + ', "\'", '.join(f"'{p}'" for p in parts) + ")"
+
+
+def describe_query(name: str | None, type: str | None, source_id: str | None) -> str:
+    """Human words for a stream query, e.g. ``name 'Muse' and type 'EEG'``."""
+    parts = [
+        f"{k} '{v}'" for k, v in (("name", name), ("type", type), ("source_id", source_id)) if v
+    ]
+    return " and ".join(parts) or "any stream"
+
+
+def resolve_stream(
+    name: str | None = None,
+    type: str | None = "EEG",
+    source_id: str | None = None,
+    timeout: float = 5.0,
+) -> Any:
+    """Find one LSL stream matching every criterion given.
+
+    Parameters
+    ----------
+    name, type, source_id
+        Criteria (exact match); ``None`` leaves one out.
+    timeout
+        Seconds to look before giving up.
+
+    Returns
+    -------
+    pylsl.StreamInfo
+        The first stream found.
+
+    Raises
+    ------
+    StreamError
+        When nothing matches within ``timeout``, naming what was looked for.
+    """
+    import pylsl
+
+    preds = [
+        f"{k}={_quote(v)}"
+        for k, v in (("name", name), ("type", type), ("source_id", source_id))
+        if v
+    ]
+    pred = " and ".join(preds) if preds else "count(.)>0"
+    found = pylsl.resolve_bypred(pred, 1, timeout)
+    if not found:
+        what = describe_query(name, type, source_id)
+        raise StreamError(f"no LSL stream found with {what} within {timeout:g} s")
+    return found[0]
+
+
+def _stream_info(
+    lsl_info: Any, device: str | DeviceProfile | None
+) -> tuple[StreamInfo, DeviceProfile, np.ndarray]:
+    """Our :class:`StreamInfo` (units uV), the profile, and the per-channel scale to uV."""
+    n = int(lsl_info.channel_count())
+    labels = lsl_info.get_channel_labels() or []
+    units = lsl_info.get_channel_units() or []
+    ch_names: tuple[str, ...]
+    if len(labels) == n and all(labels):
+        ch_names = tuple(str(c) for c in labels)
+    else:
+        ch_names = tuple(f"ch{i + 1}" for i in range(n))
+    declared = tuple(str(u or "") for u in units) if len(units) == n else ("",) * n
+    first = StreamInfo(
+        name=lsl_info.name(),
+        type=lsl_info.type(),
+        source_id=lsl_info.source_id(),
+        sfreq=float(lsl_info.nominal_srate()),
+        ch_names=ch_names,
+        units=declared,
+        hostname=lsl_info.hostname(),
+    )
+    profile = load_device(device) if device is not None else match_device(first)
+    if ch_names[0] == "ch1" and len(profile.channels) == n:
+        ch_names = profile.channels
+    where = f"LSL stream '{first.name}'"
+    scale = np.array([microvolts_per_unit(u or profile.units, where) for u in declared])
+    info = StreamInfo(
+        name=first.name,
+        type=first.type,
+        source_id=first.source_id,
+        sfreq=first.sfreq,
+        ch_names=ch_names,
+        units=(MICROVOLTS,) * n,
+        device=profile.name,
+        manufacturer=profile.manufacturer,
+        hostname=first.hostname,
+    )
+    return info, profile, scale
+
+
+class LslSource(SourceBase):
+    """An LSL EEG stream as a chunk source (samples in uV, LSL clock in s).
+
+    Parameters
+    ----------
+    name, type, source_id
+        Which stream to resolve (see :func:`resolve_stream`); ignored when
+        ``stream`` (an already resolved ``pylsl.StreamInfo``) is given.
+    timeout
+        Seconds allowed to find the stream and read its full metadata.
+    device
+        Device profile (name, path or object); matched from metadata if None.
+    dropout_after
+        Seconds without samples before a dropout is reported.
+    max_buffered
+        Seconds the inlet buffers when the reader falls behind.
+    on_event
+        Called with each :class:`StreamEvent` (from the reading thread).
+
+    Raises
+    ------
+    StreamError
+        When the stream is not found, has no numeric samples, or no metadata arrives.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        type: str | None = "EEG",
+        source_id: str | None = None,
+        *,
+        stream: Any = None,
+        timeout: float = 5.0,
+        device: str | DeviceProfile | None = None,
+        dropout_after: float = 2.0,
+        max_buffered: int = 360,
+        on_event: Callable[[StreamEvent], None] | None = None,
+    ) -> None:
+        import pylsl
+
+        self._pylsl = pylsl
+        self.query = (name, type, source_id)
+        self.dropout_after = float(dropout_after)
+        self.max_buffered = int(max_buffered)
+        self.on_event = on_event
+        self.events: deque[StreamEvent] = deque(maxlen=1000)
+        self.status: Status = "connecting"
+        self._device = device
+        resolved = stream if stream is not None else resolve_stream(name, type, source_id, timeout)
+        if resolved.channel_format() == pylsl.cf_string:
+            raise StreamError(f"LSL stream '{resolved.name()}' carries strings, not EEG samples")
+        self._open_inlet(resolved, timeout)
+        self.samples_received = 0
+        self._last_data = time.monotonic()
+        self._next_resolve = 0.0
+
+    def _open_inlet(self, resolved: Any, timeout: float) -> None:
+        pylsl = self._pylsl
+        self._inlet = pylsl.StreamInlet(
+            resolved,
+            max_buflen=self.max_buffered,
+            recover=True,
+            processing_flags=pylsl.proc_clocksync,
+        )
+        try:
+            full = self._inlet.info(timeout=timeout)
+        except pylsl.TimeoutError:
+            raise StreamError(
+                f"LSL stream '{resolved.name()}' sent no metadata within {timeout:g} s"
+            ) from None
+        self._info, self.profile, self._scale = _stream_info(full, self._device)
+        # Room for one second (at least 1024 samples) per pull, in the stream's dtype.
+        n_buf = max(1024, int(self._info.sfreq) + 1)
+        self._buf = np.empty((n_buf, self._info.n_channels), dtype=self._inlet.np_dtype)
+        self._inlet.open_stream(timeout=timeout)
+
+    @property
+    def info(self) -> StreamInfo:
+        """The stream description (units uV, device profile matched)."""
+        return self._info
+
+    def _event(self, kind: Literal["dropout", "recovered"], detail: str) -> None:
+        ev = StreamEvent(kind, self._pylsl.local_clock(), detail)
+        self.events.append(ev)
+        (log.warning if kind == "dropout" else log.info)("%s", detail)
+        if self.on_event is not None:
+            self.on_event(ev)
+
+    def pop_events(self) -> list[StreamEvent]:
+        """Events since the last call, oldest first."""
+        out = list(self.events)
+        self.events.clear()
+        return out
+
+    def _pull(self, timeout: float) -> int:
+        """Pull into the buffer; returns the sample count (0 on timeout or loss)."""
+        pylsl = self._pylsl
+        if self._inlet is None:
+            self._try_reopen(timeout)
+            return 0
+        try:
+            _, stamps = self._inlet.pull_chunk(
+                timeout=timeout,
+                max_samples=self._buf.shape[0],
+                dest_obj=self._buf,
+                min_samples=1,
+                as_numpy=True,
+            )
+        except pylsl.LostError:
+            log.warning("LSL stream '%s' lost; will look for it again", self._info.name)
+            self._inlet = None
+            return 0
+        self._stamps = stamps
+        return len(stamps)
+
+    def _try_reopen(self, timeout: float) -> None:
+        now = time.monotonic()
+        if now < self._next_resolve:
+            time.sleep(min(timeout, self._next_resolve - now))
+            return
+        self._next_resolve = now + 1.0
+        name, type_, source_id = self.query
+        try:
+            found = resolve_stream(
+                name or self._info.name,
+                type_,
+                source_id or self._info.source_id,
+                max(timeout, 0.1),
+            )
+            self._open_inlet(found, max(timeout, 1.0))
+        except StreamError:
+            self._inlet = None
+
+    def read(self, timeout: float = 1.0) -> Chunk | None:
+        """The samples that arrived, waiting up to ``timeout`` s for the first one.
+
+        Returns ``None`` when nothing came (and after :meth:`close`). A
+        dropout or recovery noticed during the call is recorded in
+        :attr:`events` and :attr:`status`.
+        """
+        if self.ended:
+            return None
+        n = self._pull(timeout)
+        now = time.monotonic()
+        if n == 0:
+            if self.status != "dropout" and now - self._last_data > self.dropout_after:
+                self.status = "dropout"
+                self._event(
+                    "dropout",
+                    f"LSL stream '{self._info.name}': no samples for "
+                    f"{now - self._last_data:.1f} s",
+                )
+            return None
+        if self.status == "dropout":
+            self._event(
+                "recovered",
+                f"LSL stream '{self._info.name}': samples again after "
+                f"{now - self._last_data:.1f} s",
+            )
+        self.status = "ok"
+        self._last_data = now
+        self.samples_received += n
+        data = self._buf[:n].astype(np.float64)
+        data *= self._scale
+        return Chunk(data, np.array(self._stamps, dtype=np.float64))
+
+    def close(self) -> None:
+        """Disconnect from the stream."""
+        if self._inlet is not None:
+            self._inlet.close_stream()
+            self._inlet = None
+        super().close()

@@ -1,0 +1,284 @@
+"""Synthetic EEG for any device profile, with a controllable relaxation level.
+
+The signal of each channel is a sum of
+
+- a 1/f ("pink") background: unit-variance AR(1) processes with corner
+  frequencies spaced by octaves, whose Lorentzian spectra add up to 1/f
+  between 0.5 and 64 Hz;
+- alpha (10 Hz) and theta (6 Hz) rhythms: resonant AR(2) processes
+  (about 1.5 Hz wide, so they wax and wane like real rhythms) whose
+  amplitude rises with the relaxation level, most on frontal channels;
+- blinks on frontal channels (Poisson arrivals, 0.3 s bumps of 100-250 uV);
+- muscle bursts on temporal channels (broadband white noise, 0.3-1.5 s);
+- line noise (50 or 60 Hz) and, on unused inputs (Muse's Right AUX), strong
+  white noise.
+
+Every component draws from its own random stream in sample order, so the
+same seed gives the same signal whatever the chunk sizes (as long as the
+relaxation level is a constant). A relaxation callable is evaluated once per
+chunk, at the chunk's first timestamp, and the rhythm amplitudes move linearly
+to it across the chunk, so no step appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+from choreo.eeg.devices import DeviceProfile, channel_indices, load_device
+from choreo.eeg.stream import MICROVOLTS, Chunk, FloatArray, Recording, SourceBase, StreamInfo
+
+Relaxation = float | Callable[[float], float]
+
+#: Rate used for a profile without a nominal rate (the generic device).
+DEFAULT_SFREQ = 250.0
+
+
+@dataclass(frozen=True)
+class SynthSettings:
+    """Amplitudes (uV RMS unless said otherwise) and rates of the synthetic EEG.
+
+    ``alpha_uv`` and ``theta_uv`` are the frontal rhythm amplitudes at
+    relaxation 1. Below 1 the rhythm power follows the level so that the
+    frontal relative alpha+theta power (4-12 Hz over 1-40 Hz) moves about
+    linearly across ``relative_power`` (at relaxation 0 and 1): the pink
+    background alone puts about ``pink_share`` of its 1-40 Hz power in 4-12 Hz.
+    """
+
+    background_uv: float = 6.0
+    alpha_hz: float = 10.0
+    theta_hz: float = 6.0
+    alpha_uv: float = 9.0
+    theta_uv: float = 6.0
+    relative_power: tuple[float, float] = (0.32, 0.75)
+    pink_share: float = 0.3
+    other_channel_gain: float = 0.6  # rhythm amplitude on non-frontal channels
+    blink_rate_hz: float = 0.1
+    blink_uv: tuple[float, float] = (100.0, 250.0)
+    blink_s: float = 0.3
+    muscle_rate_hz: float = 0.05
+    muscle_uv: float = 25.0
+    muscle_s: tuple[float, float] = (0.3, 1.5)
+    line_hz: float = 50.0
+    line_uv: float = 1.5
+    unused_uv: float = 30.0
+
+
+def _ar2(freq: float, bandwidth: float, sfreq: float) -> tuple[np.ndarray, float]:
+    """Denominator of a resonant AR(2) filter and the input gain for unit output variance."""
+    r = float(np.exp(-np.pi * bandwidth / sfreq))
+    a1, a2 = 2 * r * np.cos(2 * np.pi * freq / sfreq), -(r**2)
+    var = (1 - a2) / ((1 + a2) * ((1 - a2) ** 2 - a1**2))
+    return np.array([1.0, -a1, -a2]), float(1 / np.sqrt(var))
+
+
+class SyntheticEEG(SourceBase):
+    """Endless synthetic EEG as a chunk source, generated as fast as it is read.
+
+    Parameters
+    ----------
+    profile
+        Device profile (name, path or object): labels, rate, frontal/temporal roles.
+    seed
+        Seed of every random stream.
+    relaxation
+        Level in 0..1, or a callable of time (s, the chunk's first timestamp) giving it.
+    settings
+        Amplitudes and rates (:class:`SynthSettings`).
+    start_time
+        Timestamp (s) of the first sample; use ``pylsl.local_clock()`` when live.
+    chunk_samples
+        Samples per chunk from :meth:`read` (default: 1/16 s).
+    duration
+        Seconds after which the source ends (None: never).
+    name, source_id
+        Stream name and source_id in :attr:`info`.
+    """
+
+    def __init__(
+        self,
+        profile: str | DeviceProfile,
+        seed: int = 0,
+        relaxation: Relaxation = 0.5,
+        settings: SynthSettings | None = None,
+        *,
+        start_time: float = 0.0,
+        chunk_samples: int | None = None,
+        duration: float | None = None,
+        name: str | None = None,
+        source_id: str | None = None,
+    ) -> None:
+        self.profile = load_device(profile)
+        self.settings = s = settings or SynthSettings()
+        self.relaxation = relaxation
+        self.sfreq = float(self.profile.sfreq or DEFAULT_SFREQ)
+        labels = self.profile.simulated_channels()
+        self._info = StreamInfo(
+            name=name or f"choreo-synth-{self.profile.name}",
+            type="EEG",
+            source_id=source_id or f"choreo-synth-{self.profile.name}-{seed}",
+            sfreq=self.sfreq,
+            ch_names=labels,
+            units=(MICROVOLTS,) * len(labels),
+            device=self.profile.name,
+            manufacturer=self.profile.manufacturer or "choreo (synthetic)",
+        )
+        n_ch = len(labels)
+        unused = channel_indices(self._info, self.profile.unused)
+        self._frontal = channel_indices(self._info, self.profile.frontal, self.profile.unused)
+        self._temporal = channel_indices(self._info, self.profile.temporal, self.profile.unused)
+        self._eeg = np.ones(n_ch, dtype=bool)
+        self._eeg[unused] = False
+        self._rhythm_gain = np.where(self._eeg, s.other_channel_gain, 0.0)
+        self._rhythm_gain[self._frontal] = 1.0
+        self.start_time = float(start_time)
+        self.chunk_samples = int(chunk_samples or max(1, round(self.sfreq / 16)))
+        self.n_total = None if duration is None else round(duration * self.sfreq)
+        self._n = 0  # samples generated so far
+
+        root = np.random.SeedSequence(seed)
+        names = ("pink", "alpha", "theta", "blink", "muscle", "burst", "unused", "line")
+        streams = (np.random.default_rng(c) for c in root.spawn(len(names)))
+        self._rng = dict(zip(names, streams, strict=True))
+        # Pink background: corners 0.5, 1, 2, ... 64 Hz (below Nyquist).
+        corners = [f for f in 0.5 * 2.0 ** np.arange(8) if f < self.sfreq / 2]
+        self._pink_r = [float(np.exp(-2 * np.pi * f / self.sfreq)) for f in corners]
+        self._pink_zi = [np.zeros((1, n_ch)) for _ in corners]
+        self._pink_gain = s.background_uv / np.sqrt(len(corners))
+        self._alpha_a, self._alpha_g = _ar2(s.alpha_hz, 1.5, self.sfreq)
+        self._theta_a, self._theta_g = _ar2(s.theta_hz, 1.5, self.sfreq)
+        self._alpha_zi = np.zeros((2, n_ch))
+        self._theta_zi = np.zeros((2, n_ch))
+        self._line_phase = float(self._rng["line"].uniform(0, 2 * np.pi))
+        self._level = self._relaxation_at(self.start_time)
+        # Pending events: (start sample, length, amplitude, kind); the next arrival times.
+        self._events: list[tuple[int, int, float, str]] = []
+        self._next_blink = self._arrival("blink", s.blink_rate_hz, 0)
+        self._next_muscle = self._arrival("muscle", s.muscle_rate_hz, 0)
+
+    @property
+    def info(self) -> StreamInfo:
+        """Stream description (labels of the profile, units uV)."""
+        return self._info
+
+    @property
+    def samples_generated(self) -> int:
+        """Samples produced so far."""
+        return self._n
+
+    def _relaxation_at(self, t: float) -> float:
+        level = self.relaxation(t) if callable(self.relaxation) else self.relaxation
+        return float(np.clip(level, 0.0, 1.0))
+
+    def _rhythm_shape(self, level: FloatArray) -> FloatArray:
+        """Rhythm amplitude relative to relaxation 1, for relaxation ``level`` (0..1).
+
+        With background power B in 1-40 Hz, of which a share c lies in 4-12 Hz,
+        rhythm power P gives relative power (cB + P) / (B + P); solving for the
+        target share r gives P / B = (r - c) / (1 - r).
+        """
+        s = self.settings
+        c = s.pink_share
+        r0, r1 = s.relative_power
+        r = r0 + (r1 - r0) * level
+        q = np.maximum(r - c, 1e-3) / (1 - r)
+        q1 = max(r1 - c, 1e-3) / (1 - r1)
+        return np.sqrt(q / q1)
+
+    def _arrival(self, kind: str, rate: float, after: int) -> int:
+        if rate <= 0:
+            return 2**62
+        return after + max(1, round(self._rng[kind].exponential(1 / rate) * self.sfreq))
+
+    def _schedule(self, stop: int) -> None:
+        s = self.settings
+        while self._next_blink < stop:
+            rng = self._rng["blink"]
+            amp = float(rng.uniform(*s.blink_uv))
+            self._events.append((self._next_blink, round(s.blink_s * self.sfreq), amp, "blink"))
+            self._next_blink = self._arrival("blink", s.blink_rate_hz, self._next_blink)
+        while self._next_muscle < stop:
+            rng = self._rng["muscle"]
+            length = round(float(rng.uniform(*s.muscle_s)) * self.sfreq)
+            self._events.append((self._next_muscle, length, s.muscle_uv, "muscle"))
+            self._next_muscle = self._arrival("muscle", s.muscle_rate_hz, self._next_muscle)
+
+    def _render_events(self, start: int, out: FloatArray) -> None:
+        n = out.shape[0]
+        keep = []
+        for ev in self._events:
+            ev_start, length, amp, kind = ev
+            lo, hi = max(start, ev_start), min(start + n, ev_start + length)
+            if hi > lo:
+                k = np.arange(lo - ev_start, hi - ev_start)
+                env = 0.5 - 0.5 * np.cos(2 * np.pi * k / length)  # Hann bump
+                if kind == "blink" and self._frontal:
+                    out[lo - start : hi - start, self._frontal] += (amp * env)[:, None]
+                elif kind == "muscle" and self._temporal:
+                    # Broadband burst: white noise, most of whose power lies above 20 Hz.
+                    burst = self._rng["burst"].standard_normal((hi - lo, len(self._temporal)))
+                    out[lo - start : hi - start, self._temporal] += amp * env[:, None] * burst
+            if ev_start + length > start + n:
+                keep.append(ev)
+        self._events = keep
+
+    def generate(self, n: int) -> Chunk:
+        """The next ``n`` samples as a chunk (uV, timestamps from ``start_time``)."""
+        s = self.settings
+        n_ch = self._info.n_channels
+        start = self._n
+        t = self.start_time + (start + np.arange(n)) / self.sfreq
+        # Pink background.
+        x = np.zeros((n, n_ch))
+        # Drawn sample-major so that the values do not depend on the chunk sizes.
+        white = self._rng["pink"].standard_normal((n, len(self._pink_r), n_ch))
+        for k, r in enumerate(self._pink_r):
+            y, self._pink_zi[k] = lfilter(
+                [np.sqrt(1 - r * r)], [1.0, -r], white[:, k], 0, self._pink_zi[k]
+            )
+            x += y
+        x *= self._pink_gain
+        # Rhythms, amplitude ramping from the previous level to the current one.
+        new_level = self._relaxation_at(float(t[0])) if n else self._level
+        level = self._level + (new_level - self._level) * (np.arange(1, n + 1) / max(n, 1))
+        self._level = new_level
+        gain = self._rhythm_shape(level)[:, None] * self._rhythm_gain
+        for amp, a, g, zi_name, rng in (
+            (s.alpha_uv, self._alpha_a, self._alpha_g, "_alpha_zi", self._rng["alpha"]),
+            (s.theta_uv, self._theta_a, self._theta_g, "_theta_zi", self._rng["theta"]),
+        ):
+            y, zi = lfilter([g], a, rng.standard_normal((n, n_ch)), 0, getattr(self, zi_name))
+            setattr(self, zi_name, zi)
+            x += y * amp * gain
+        # Line noise everywhere; unused inputs are mostly noise.
+        phase = self._line_phase + 2 * np.pi * s.line_hz * (start + np.arange(n)) / self.sfreq
+        x += s.line_uv * np.sqrt(2) * np.sin(phase)[:, None]
+        unused = ~self._eeg
+        if unused.any():
+            x[:, unused] += s.unused_uv * self._rng["unused"].standard_normal(
+                (n, int(unused.sum()))
+            )
+        self._schedule(start + n)
+        self._render_events(start, x)
+        self._n += n
+        return Chunk(x, t)
+
+    def read(self, timeout: float = 0.0) -> Chunk | None:
+        """The next chunk, at once (``timeout`` is ignored); ``None`` after ``duration``."""
+        if self.ended:
+            return None
+        n = self.chunk_samples
+        if self.n_total is not None:
+            n = min(n, self.n_total - self._n)
+            if n <= 0:
+                self._ended = True
+                return None
+        return self.generate(n)
+
+    def recording(self, duration: float) -> Recording:
+        """The next ``duration`` seconds as a :class:`Recording`."""
+        chunk = self.generate(round(duration * self.sfreq))
+        return Recording(self._info, chunk.data, chunk.timestamps)

@@ -1,0 +1,194 @@
+"""Reader for XDF files (what LabRecorder writes), through pyxdf.
+
+An XDF file holds several streams (EEG, markers, scores...). The EEG stream
+is the numeric stream of type ``EEG`` with a regular rate; when there are
+several, the one named like a known device (or ``stream_name``) wins, then
+the one with most samples. Empty streams are skipped with a note.
+
+pyxdf options, and why:
+
+- ``synchronize_clocks=True``: map every stream onto the recorder's clock
+  through the ClockOffset chunks, so that EEG from another machine lines
+  up with the markers and scores recorded beside it;
+- ``handle_clock_resets=True``: a sender restarted mid-recording resets its
+  clock; pyxdf then fits the clock offsets per segment instead of across
+  the jump;
+- ``dejitter_timestamps=False``: pyxdf's linear fit only breaks segments at
+  interruptions of at least 1 s *and* 500 samples, so shorter gaps would be
+  smeared into neighbouring timestamps and vanish. Band power uses the
+  nominal rate for sample spacing, so the recorded (synchronised) stamps
+  are kept and gaps are reported in :attr:`Recording.gaps`.
+
+Errors: no EEG stream, only empty EEG streams, timestamps that still go
+backwards by more than half a sample after synchronisation, and all-NaN data.
+Smaller backward steps (sender jitter) are clamped, with a note.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from choreo.eeg.devices import DeviceProfile, known_devices, match_device, microvolts_per_unit
+from choreo.eeg.sources.checks import check_samples, first_backwards_step
+from choreo.eeg.stream import MICROVOLTS, Recording, StreamInfo, find_gaps
+from choreo.errors import InputError
+
+
+def _first(d: Any, key: str, default: str = "") -> str:
+    """pyxdf stores every XML value as a one-element list; take that value."""
+    if not isinstance(d, dict):
+        return default
+    val = d.get(key)
+    if isinstance(val, list) and val:
+        val = val[0]
+    return val if isinstance(val, str) else default
+
+
+def _channels(stream: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Labels and units from ``<desc><channels><channel>``, empty when absent."""
+    desc = stream["info"].get("desc")
+    desc = desc[0] if isinstance(desc, list) and desc else desc
+    if not isinstance(desc, dict):
+        return [], []
+    chans = desc.get("channels")
+    chans = chans[0] if isinstance(chans, list) and chans else chans
+    if not isinstance(chans, dict):
+        return [], []
+    items = chans.get("channel") or []
+    return [_first(c, "label") for c in items], [_first(c, "unit") for c in items]
+
+
+def _is_eeg(stream: dict[str, Any]) -> bool:
+    info = stream["info"]
+    return (
+        _first(info, "type").strip().lower() == "eeg"
+        and _first(info, "channel_format") != "string"
+        and float(_first(info, "nominal_srate", "0") or 0) > 0
+    )
+
+
+def _n_samples(stream: dict[str, Any]) -> int:
+    return len(stream["time_stamps"])
+
+
+def _pick(
+    path: Path, streams: list[dict[str, Any]], stream_name: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    notes: list[str] = []
+    described = ", ".join(
+        f"'{_first(s['info'], 'name')}' ({_first(s['info'], 'type') or 'no type'})"
+        for s in streams
+    )
+    eeg = [s for s in streams if _is_eeg(s)]
+    if stream_name is not None:
+        eeg = [s for s in eeg if _first(s["info"], "name") == stream_name]
+        if not eeg:
+            raise InputError(f"{path}: no EEG stream named '{stream_name}' (streams: {described})")
+    if not eeg:
+        raise InputError(f"{path}: no EEG stream (streams: {described or 'none'})")
+    full = [s for s in eeg if _n_samples(s) > 0]
+    for s in eeg:
+        if _n_samples(s) == 0:
+            notes.append(f"skipped empty EEG stream '{_first(s['info'], 'name')}'")
+    if not full:
+        raise InputError(f"{path}: EEG stream '{_first(eeg[0]['info'], 'name')}' has no samples")
+    patterns = [p.lower() for d in known_devices() for p in d.match.name_patterns]
+
+    def rank(s: dict[str, Any]) -> tuple[bool, int]:
+        name = _first(s["info"], "name").lower()
+        return (any(p in name for p in patterns), _n_samples(s))
+
+    chosen = max(full, key=rank)
+    if len(full) > 1:
+        notes.append(f"{len(full)} EEG streams; using '{_first(chosen['info'], 'name')}'")
+    return chosen, notes
+
+
+def read_xdf(
+    path: Path, profile: DeviceProfile | None = None, stream_name: str | None = None
+) -> Recording:
+    """Read the EEG stream of an XDF file into a :class:`Recording` (uV).
+
+    Parameters
+    ----------
+    path
+        ``.xdf`` or ``.xdfz`` file.
+    profile
+        Device profile; matched from the stream's metadata when None.
+    stream_name
+        Name of the EEG stream to take when the file holds several.
+    """
+    import pyxdf
+
+    # pyxdf logs corruption it recovers from at ERROR level; our notes say what matters.
+    logging.getLogger("pyxdf.pyxdf").setLevel(logging.CRITICAL)
+    try:
+        streams, _header = pyxdf.load_xdf(
+            str(path),
+            synchronize_clocks=True,
+            handle_clock_resets=True,
+            dejitter_timestamps=False,
+        )
+    except Exception as exc:  # pyxdf raises bare Exception/struct.error on garbage
+        raise InputError(
+            f"{path}: not a readable XDF file ({type(exc).__name__}: {exc})"
+        ) from None
+    stream, notes = _pick(path, streams, stream_name)
+    sinfo = stream["info"]
+    name = _first(sinfo, "name")
+    where = f"{path} (stream '{name}')"
+    n_ch = int(_first(sinfo, "channel_count", "0") or 0)
+    labels, units = _channels(stream)
+    raw = StreamInfo(
+        name=name,
+        type=_first(sinfo, "type"),
+        source_id=_first(sinfo, "source_id"),
+        sfreq=float(_first(sinfo, "nominal_srate")),
+        ch_names=tuple(labels)
+        if len(labels) == n_ch
+        else tuple(f"ch{i + 1}" for i in range(n_ch)),
+        units=tuple(units) if len(units) == n_ch else ("",) * n_ch,
+        hostname=_first(sinfo, "hostname"),
+    )
+    profile = profile or match_device(raw)
+    if len(labels) != n_ch and len(profile.channels) == n_ch:
+        raw = StreamInfo(**{**raw.__dict__, "ch_names": profile.channels})
+    scale = np.array([microvolts_per_unit(u or profile.units, where) for u in raw.units])
+    data = np.asarray(stream["time_series"], dtype=np.float64) * scale
+    timestamps = np.asarray(stream["time_stamps"], dtype=np.float64)
+    check_samples(data, where)
+    if first_backwards_step(timestamps) is not None:
+        behind = np.maximum.accumulate(timestamps) - timestamps
+        far = np.flatnonzero(behind > 0.5 / raw.sfreq)
+        if far.size:
+            raise InputError(
+                f"{where}: timestamps go backwards by {behind[far[0]]:.3f} s at sample "
+                f"{int(far[0])} (after clock synchronisation)"
+            )
+        timestamps = np.maximum.accumulate(timestamps)
+        notes.append("clamped sub-sample backward timestamp jitter")
+    if len(stream["info"].get("clock_segments") or []) > 1:
+        notes.append(f"{len(stream['info']['clock_segments'])} clock segments (clock reset)")
+    info = StreamInfo(
+        name=raw.name,
+        type="EEG",
+        source_id=raw.source_id,
+        sfreq=raw.sfreq,
+        ch_names=raw.ch_names,
+        units=(MICROVOLTS,) * n_ch,
+        device=profile.name,
+        manufacturer=profile.manufacturer,
+        hostname=raw.hostname,
+    )
+    return Recording(
+        info=info,
+        data=data,
+        timestamps=timestamps,
+        gaps=find_gaps(timestamps, info.sfreq),
+        path=path,
+        notes=tuple(notes),
+    )
