@@ -1,0 +1,60 @@
+"""``choreo bench learning``, registered on :data:`choreo.cli.bench_app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from choreo.cli import bench_app
+from choreo.errors import InputError
+
+
+def _budgets(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"--budgets: expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise InputError(f"--budgets: expected positive integers, got {text!r}")
+    return values
+
+
+@bench_app.command("learning")
+def learning(
+    participant: list[str] = typer.Option(
+        None,
+        "--participant",
+        help="Participant as module:Class (repeatable); default choreo's own.",
+    ),
+    budgets: str = typer.Option(
+        "25,50,100", help="Evaluation budgets to report, comma-separated."
+    ),
+    seeds: int = typer.Option(20, help="Seeds (participants and methods) per participant."),
+    methods: str = typer.Option(
+        "learner,prior,random,cmaes,fbgan", help="Methods to run, comma-separated."
+    ),
+    json_path: Path = typer.Option(
+        Path("bench/results/learning.json"), "--json", help="Where to write the JSON results."
+    ),
+    plot: Path = typer.Option(
+        Path("bench/results/learning.png"), "--plot", help="Where to write the PNG of the curves."
+    ),
+    workers: int = typer.Option(2, help="Worker processes."),
+    checkpoint: Path = typer.Option(
+        None, help="GAN prior checkpoint (default models/prior.safetensors)."
+    ),
+) -> None:
+    """Compare choreo's learner with prior sampling, random search, CMA-ES and FBGAN."""
+    from choreo.gan.benchmark import run_learning_benchmark
+
+    run_learning_benchmark(
+        participants=participant or None,
+        budgets=_budgets(budgets),
+        seeds=seeds,
+        methods=[m.strip() for m in methods.split(",") if m.strip()],
+        json_path=json_path,
+        plot_path=plot,
+        workers=workers,
+        checkpoint=str(checkpoint) if checkpoint is not None else None,
+    )

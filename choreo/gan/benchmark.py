@@ -1,0 +1,592 @@
+"""``choreo bench learning``: how many evaluations each method needs to find a relaxing motion.
+
+On the same participants and seeds, every method (choreo's learner, choreo's
+prior sampled without learning, random search, CMA-ES on the raw bytes, FBGAN)
+gets one evaluation at a time (``respond``); after each evaluation we take the
+choreography the method *recommends* and record its noise-free ``true_value``.
+Values are normalised per participant and seed::
+
+    normalised = (true_value - random median) / (reference optimum - random median)
+
+so 0 is the median of random (safe) choreographies and 1 the reference optimum,
+found by a long noise-free search (:func:`reference_optimum`: CMA-ES restarts on
+``true_value`` from the best prior and random draws, then coordinate search),
+cached on disk keyed by participant, seed and a fingerprint of its function.
+
+Reported per method and budget: median and interquartile range over seeds of
+the normalised value, and of the evaluations needed to reach 0.8 (the first
+evaluation at which the recommendation reaches it; a seed that never does within
+the largest budget counts as "more than the budget" and is shown as ``>B``).
+
+A proposal that the robot's safety layer rejects (only CMA-ES can produce one, and
+only after :data:`choreo.gan.baselines.MAX_RESAMPLE` redraws) counts as an
+evaluation with a score one unit below the worst seen so far: the trial slot is
+spent and nothing relaxing happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from choreo.gan.participants import BUILTIN_PARTICIPANTS, load_participant
+
+#: Methods in report order; "learner" is choreo's.
+METHODS = ("learner", "prior", "random", "cmaes", "fbgan")
+TARGET = 0.8
+#: Bump when the reference search changes, to invalidate caches.
+REFERENCE_VERSION = 1
+DEFAULT_CACHE = Path(os.environ.get("CHOREO_CACHE", Path.home() / ".cache" / "choreo"))
+
+
+# -- values ------------------------------------------------------------------------------
+
+
+def true_values(person: Any, vectors: np.ndarray) -> np.ndarray:
+    """``true_value`` of many vectors (batched when the participant offers ``true_values``)."""
+    batch = getattr(person, "true_values", None)
+    if callable(batch):
+        return np.asarray(batch(vectors), dtype=np.float64)
+    return np.array([float(person.true_value(v)) for v in vectors])
+
+
+def _fingerprint(person: Any) -> str:
+    """Hash of the true values on fixed probe vectors: changes when the function does."""
+    probes = np.random.default_rng(12345).integers(0, 256, (16, 196), dtype=np.uint8)
+    vals = true_values(person, probes)
+    return hashlib.sha256(np.round(vals, 9).tobytes()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The anchors of the normalisation for one participant and seed."""
+
+    participant: str
+    seed: int
+    random_median: float
+    optimum_value: float
+    optimum_vector: list[int]
+    evaluations: int
+    seconds: float
+
+    def normalise(self, value: np.ndarray | float) -> np.ndarray:
+        """Map true values to 0 (random median) .. 1 (reference optimum)."""
+        return (np.asarray(value) - self.random_median) / (self.optimum_value - self.random_median)
+
+
+def _random_safe(rng: np.random.Generator, n: int, cfg: Any) -> np.ndarray:
+    from choreo.gan.baselines import is_safe
+
+    out = []
+    while len(out) < n:
+        v = rng.integers(0, 256, 196, dtype=np.uint8)
+        if is_safe(v, cfg):
+            out.append(v)
+    return np.array(out)
+
+
+def reference_optimum(
+    spec: str,
+    seed: int,
+    cache_dir: Path | None = DEFAULT_CACHE,
+    n_random: int = 500,
+    cma_evals: int = 6000,
+    restarts: int = 4,
+) -> Reference:
+    """Random median and optimum of ``true_value`` for participant ``spec`` with ``seed``.
+
+    The optimum is searched over *safe* choreographies: noise-free CMA-ES (pycma)
+    restarted from the best prior draws and the best random draw, then coordinate
+    search over single bytes (steps of 1, 4, 16 and 64). Only candidates that would
+    improve on the best so far are safety-checked (an unsafe one scores as
+    unusable), which keeps the search cheap. Cached as JSON in ``cache_dir``.
+    """
+    import cma
+
+    from choreo.gan.baselines import is_safe
+    from choreo.gan.prior import ProceduralPrior
+    from choreo.robot.config import load_robot_config
+
+    person = load_participant(spec, seed)
+    fp = _fingerprint(person)
+    path = None
+    if cache_dir is not None:
+        slug = spec.replace(":", "-").replace(".", "_")
+        path = Path(cache_dir) / f"reference-v{REFERENCE_VERSION}-{slug}-seed{seed}-{fp}.json"
+        if path.is_file():
+            try:
+                ref = Reference(**json.loads(path.read_text()))
+                check = float(
+                    true_values(person, np.array([ref.optimum_vector], dtype=np.uint8))[0]
+                )
+                if abs(check - ref.optimum_value) < 1e-9:
+                    return ref
+            except (ValueError, TypeError, KeyError):
+                pass  # a damaged cache entry is recomputed
+    t0 = time.perf_counter()
+    cfg = load_robot_config()
+    rng = np.random.default_rng([seed, 555])
+    rand = _random_safe(rng, n_random, cfg)
+    rand_vals = true_values(person, rand)
+    random_median = float(np.median(rand_vals))
+
+    prior = ProceduralPrior(cfg, seed=seed + 555).sample(300)
+    prior_vals = true_values(person, prior)
+    n_evals = len(rand) + len(prior)
+    starts = [prior[i] for i in np.argsort(-prior_vals)[: max(restarts - 1, 1)]]
+    starts.append(rand[int(np.argmax(rand_vals))])
+    pool = np.vstack([prior, rand])
+    pool_vals = np.concatenate([prior_vals, rand_vals])
+    best_i = int(np.argmax(pool_vals))
+    best_v, best_f = pool[best_i].copy(), float(pool_vals[best_i])
+
+    def rounded(x: np.ndarray) -> np.ndarray:
+        return np.asarray(np.clip(np.rint(x), 0, 255).astype(np.uint8))
+
+    def consider(vs: np.ndarray, vals: np.ndarray) -> np.ndarray:
+        """Unsafe improvements become -inf; the best safe one is kept."""
+        nonlocal best_v, best_f
+        out = vals.copy()
+        for i in np.argsort(-vals):
+            if vals[i] <= best_f:
+                break
+            if is_safe(vs[i], cfg):
+                best_v, best_f = vs[i].copy(), float(vals[i])
+                break
+            out[i] = -np.inf
+        return out
+
+    for k, start in enumerate(starts):
+        sigma = 12.0 if k < len(starts) - 1 else 40.0
+        es = cma.CMAEvolutionStrategy(
+            start.astype(np.float64),
+            sigma,
+            {"bounds": [0.0, 255.0], "seed": seed * 100 + k + 1, "verbose": -9, "popsize": 24},
+        )
+        used = 0
+        while used < cma_evals // len(starts) and not es.stop():
+            xs = es.ask()
+            vs = np.array([rounded(np.asarray(x)) for x in xs])
+            vals = consider(vs, true_values(person, vs))
+            es.tell(xs, [1e3 if not np.isfinite(f) else -f for f in vals])
+            used += len(xs)
+        n_evals += used
+
+    # Coordinate search on single bytes around the best safe vector.
+    for _ in range(3):
+        improved = False
+        for step in (64, 16, 4, 1):
+            cands = []
+            for i in range(196):
+                for sgn in (-1, 1):
+                    c = best_v.astype(np.int64).copy()
+                    c[i] = np.clip(c[i] + sgn * step, 0, 255)
+                    cands.append(c.astype(np.uint8))
+            arr = np.array(cands)
+            before = best_f
+            consider(arr, true_values(person, arr))
+            n_evals += len(arr)
+            improved = improved or best_f > before + 1e-12
+        if not improved:
+            break
+    ref = Reference(
+        participant=spec,
+        seed=int(seed),
+        random_median=random_median,
+        optimum_value=best_f,
+        optimum_vector=[int(x) for x in best_v],
+        evaluations=int(n_evals),
+        seconds=time.perf_counter() - t0,
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(ref.__dict__))
+        os.replace(tmp, path)
+    return ref
+
+
+# -- one run -----------------------------------------------------------------------------
+
+
+def make_method(name: str, seed: int, checkpoint: str | None = None) -> Any:
+    """Build method ``name`` (see :data:`METHODS`) with ``seed``."""
+    from choreo.gan import baselines
+
+    if name == "learner":
+        from choreo.gan.learner import Learner
+
+        return Learner(checkpoint, seed=seed)
+    if name == "random":
+        return baselines.RandomSearch(seed)
+    if name == "prior":
+        return baselines.PriorSampling(seed, checkpoint=checkpoint)
+    if name == "cmaes":
+        return baselines.CmaEsRaw(seed)
+    if name == "fbgan":
+        return baselines.FBGAN(seed, checkpoint=checkpoint)
+    raise ValueError(f"unknown method {name!r} (known: {', '.join(METHODS)})")
+
+
+def run_method(
+    spec: str, seed: int, method: str, budget: int, checkpoint: str | None = None
+) -> dict[str, Any]:
+    """Run ``method`` for ``budget`` evaluations on participant ``spec`` with ``seed``.
+
+    Returns
+    -------
+    dict
+        ``curve``: true value of the recommendation after each evaluation (budget,);
+        ``recommended``: the recommended vector after each evaluation (budget, 196);
+        ``scores``: the noisy scores; ``propose_s``/``update_s``: timings per call (s).
+    """
+    from choreo.gan.baselines import is_safe
+    from choreo.robot.config import load_robot_config
+
+    cfg = load_robot_config()
+    person = load_participant(spec, seed)
+    algo = make_method(method, seed, checkpoint)
+    curve, recs, scores, t_prop, t_upd = [], [], [], [], []
+    for _ in range(budget):
+        t0 = time.perf_counter()
+        v = algo.propose()
+        t1 = time.perf_counter()
+        # An unsafe vector would be rejected by the bridge: a spent trial, nothing relaxing.
+        s = float(person.respond(v)) if is_safe(v, cfg) else min(scores, default=0.0) - 1.0
+        t2 = time.perf_counter()
+        algo.update(v, s)
+        t3 = time.perf_counter()
+        rec = algo.recommend()
+        scores.append(s)
+        recs.append(rec)
+        curve.append(float(true_values(person, rec[None])[0]))
+        t_prop.append(t1 - t0)
+        t_upd.append(t3 - t2)
+    return {
+        "participant": spec,
+        "seed": int(seed),
+        "method": method,
+        "curve": curve,
+        "recommended": np.array(recs, dtype=np.uint8),
+        "scores": scores,
+        "propose_s": t_prop,
+        "update_s": t_upd,
+    }
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one process per core
+
+
+def _run_job(args: tuple[str, int, str, int, str | None]) -> dict[str, Any]:
+    return run_method(*args)
+
+
+def _ref_job(args: tuple[str, int, Path | None]) -> Reference:
+    return reference_optimum(args[0], args[1], args[2])
+
+
+# -- summary -----------------------------------------------------------------------------
+
+
+def evals_to_reach(normalised_curve: np.ndarray, target: float = TARGET) -> float:
+    """First evaluation count (1-based) whose recommendation reaches ``target``; inf if none."""
+    hit = np.flatnonzero(np.asarray(normalised_curve) >= target)
+    return float(hit[0] + 1) if len(hit) else math.inf
+
+
+def _quartiles(x: Sequence[float]) -> tuple[float, float, float]:
+    q = np.percentile(np.asarray(x, dtype=np.float64), [25, 50, 75], method="lower")
+    return float(q[1]), float(q[0]), float(q[2])
+
+
+def _fmt_evals(x: float, budget: int) -> str:
+    return f">{budget}" if not math.isfinite(x) else f"{x:.0f}"
+
+
+def summarise(
+    runs: list[dict[str, Any]], refs: dict[tuple[str, int], Reference], budgets: Sequence[int]
+) -> dict[str, Any]:
+    """Per participant and method: normalised value at each budget and evaluations to 0.8."""
+    max_b = max(budgets)
+    out: dict[str, Any] = {}
+    for spec in sorted({r["participant"] for r in runs}):
+        per_method: dict[str, Any] = {}
+        for method in METHODS:
+            rs = [r for r in runs if r["participant"] == spec and r["method"] == method]
+            if not rs:
+                continue
+            norm = np.array([refs[(spec, r["seed"])].normalise(np.array(r["curve"])) for r in rs])
+            reach = [evals_to_reach(n) for n in norm]
+            med, q1, q3 = _quartiles(reach)
+            per_method[method] = {
+                "normalised": {
+                    str(b): dict(
+                        zip(("median", "q25", "q75"), _quartiles(norm[:, b - 1]), strict=True)
+                    )
+                    for b in budgets
+                },
+                "evals_to_target": {"median": med, "q25": q1, "q75": q3, "censored_at": max_b},
+                "curve_median": np.median(norm, axis=0).tolist(),
+                "curve_q25": np.percentile(norm, 25, axis=0).tolist(),
+                "curve_q75": np.percentile(norm, 75, axis=0).tolist(),
+            }
+        learner = per_method.get("learner")
+        others = [m for m in per_method if m != "learner"]
+        if learner is not None and others:
+            best_other = min(per_method[m]["evals_to_target"]["median"] for m in others)
+            mine = learner["evals_to_target"]["median"]
+            per_method["learner"]["speedup_vs_best_other"] = (
+                best_other / mine if math.isfinite(mine) and mine > 0 else 0.0
+            )
+            per_method["learner"]["speedup_is_lower_bound"] = not math.isfinite(best_other)
+            if not math.isfinite(best_other) and math.isfinite(mine):
+                per_method["learner"]["speedup_vs_best_other"] = max_b / mine
+        out[spec] = per_method
+    return out
+
+
+def _json_safe(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _json_safe(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return float(x) if math.isfinite(float(x)) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def plot_curves(
+    summary: dict[str, Any], path: str | os.PathLike[str], budgets: Sequence[int]
+) -> Path:
+    """PNG: normalised value of the recommendation vs evaluations, median and IQR per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    specs = list(summary)
+    fig, axes = plt.subplots(1, len(specs), figsize=(6.5 * len(specs), 4.5), squeeze=False)
+    for ax, spec in zip(axes[0], specs, strict=True):
+        for method, res in summary[spec].items():
+            med = np.array(res["curve_median"])
+            x = np.arange(1, len(med) + 1)
+            (line,) = ax.plot(x, med, label=method, lw=2.2 if method == "learner" else 1.4)
+            ax.fill_between(
+                x, res["curve_q25"], res["curve_q75"], color=line.get_color(), alpha=0.15
+            )
+        ax.axhline(TARGET, color="k", ls="--", lw=0.8)
+        for b in budgets:
+            ax.axvline(b, color="0.8", lw=0.6)
+        ax.set_title(spec.split(":")[-1])
+        ax.set_xlabel("evaluations")
+        ax.set_ylabel("normalised true value of recommendation")
+        ax.set_ylim(-0.3, 1.1)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, dpi=110)
+    plt.close(fig)
+    return p
+
+
+def print_table(summary: dict[str, Any], budgets: Sequence[int], console: Any = None) -> None:
+    """A rich table: normalised value per budget and evaluations to 0.8 (median [IQR])."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    max_b = max(budgets)
+    table = Table(
+        title=f"choreo bench learning: normalised true value of the recommendation, "
+        f"evaluations to reach {TARGET} (median [IQR] over seeds)"
+    )
+    table.add_column("participant")
+    table.add_column("method")
+    for b in budgets:
+        table.add_column(f"@{b}", justify="right")
+    table.add_column(f"evals to {TARGET}", justify="right")
+    for spec, methods in summary.items():
+        for method, res in methods.items():
+            cells = []
+            for b in budgets:
+                n = res["normalised"][str(b)]
+                cells.append(f"{n['median']:.2f} [{n['q25']:.2f}, {n['q75']:.2f}]")
+            e = res["evals_to_target"]
+            reach = (
+                f"{_fmt_evals(e['median'], max_b)} "
+                f"[{_fmt_evals(e['q25'], max_b)}, {_fmt_evals(e['q75'], max_b)}]"
+            )
+            if "speedup_vs_best_other" in res:
+                bound = ">=" if res.get("speedup_is_lower_bound") else ""
+                reach += f"  ({bound}{res['speedup_vs_best_other']:.1f}x)"
+            cells.append(reach)
+            table.add_row(
+                spec.split(":")[-1], method, *cells, style="bold" if method == "learner" else None
+            )
+    console.print(table)
+
+
+def run_learning_benchmark(
+    participants: Sequence[str] | None = None,
+    budgets: Sequence[int] = (25, 50, 100),
+    seeds: int = 20,
+    methods: Sequence[str] = METHODS,
+    json_path: str | os.PathLike[str] | None = None,
+    plot_path: str | os.PathLike[str] | None = None,
+    workers: int = 2,
+    checkpoint: str | None = None,
+    cache_dir: Path | None = DEFAULT_CACHE,
+    progress: bool = True,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run every method on every participant and seed; print the table, write JSON and PNG.
+
+    Returns
+    -------
+    dict
+        The JSON document: settings, references, runs (recommended vector and true
+        value at each budget) and the summary.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from choreo.errors import InputError
+
+    specs = list(participants) if participants else list(BUILTIN_PARTICIPANTS)
+    budgets = sorted({int(b) for b in budgets})
+    if not budgets or budgets[0] < 1:
+        raise InputError(f"--budgets: positive integers needed, got {budgets}")
+    if seeds < 1:
+        raise InputError(f"--seeds: at least 1 needed, got {seeds}")
+    for m in methods:
+        if m not in METHODS:
+            raise InputError(f"unknown method {m!r} (known: {', '.join(METHODS)})")
+    for spec in specs:
+        load_participant(spec, 0)  # fail early, with the participant's own error
+    max_b = budgets[-1]
+    console = Console()
+    t0 = time.perf_counter()
+    ref_jobs = [(spec, s, cache_dir) for spec in specs for s in range(seeds)]
+    jobs = [
+        (spec, s, m, max_b, checkpoint) for spec in specs for s in range(seeds) for m in methods
+    ]
+    refs: dict[tuple[str, int], Reference] = {}
+    runs: list[dict[str, Any]] = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with (
+        Progress(*columns, console=console, disable=not progress) as bar,
+        ProcessPoolExecutor(max_workers=max(1, workers), initializer=_init_worker) as pool,
+    ):
+        task = bar.add_task("reference optima", total=len(ref_jobs))
+        for fut in as_completed([pool.submit(_ref_job, j) for j in ref_jobs]):
+            ref = fut.result()
+            refs[(ref.participant, ref.seed)] = ref
+            bar.advance(task)
+        task = bar.add_task("runs (method x participant x seed)", total=len(jobs))
+        for fut in as_completed([pool.submit(_run_job, j) for j in jobs]):
+            res = fut.result()
+            runs.append(res)
+            if on_result is not None:
+                on_result(res)
+            bar.advance(task)
+    runs.sort(key=lambda r: (r["participant"], METHODS.index(r["method"]), r["seed"]))
+    summary = summarise(runs, refs, budgets)
+    print_table(summary, budgets, console)
+    learner_times = [r for r in runs if r["method"] == "learner"]
+    timing = {}
+    if learner_times:
+        prop = np.concatenate([r["propose_s"] for r in learner_times])
+        upd = np.concatenate([r["update_s"] for r in learner_times])
+        timing = {
+            "learner_propose_s": {
+                "median": float(np.median(prop)),
+                "p95": float(np.percentile(prop, 95)),
+                "max": float(prop.max()),
+            },
+            "learner_update_s": {
+                "median": float(np.median(upd)),
+                "p95": float(np.percentile(upd, 95)),
+                "max": float(upd.max()),
+            },
+            "note": "measured inside the benchmark's worker processes, 1 torch thread each",
+        }
+        console.print(
+            f"learner propose: median {timing['learner_propose_s']['median'] * 1e3:.1f} ms, "
+            f"max {timing['learner_propose_s']['max'] * 1e3:.1f} ms; update: median "
+            f"{timing['learner_update_s']['median'] * 1e3:.1f} ms, max "
+            f"{timing['learner_update_s']['max'] * 1e3:.1f} ms"
+        )
+    doc: dict[str, Any] = {
+        "settings": {
+            "participants": specs,
+            "budgets": budgets,
+            "seeds": seeds,
+            "methods": list(methods),
+            "target": TARGET,
+            "checkpoint": checkpoint,
+        },
+        "references": [refs[k].__dict__ for k in sorted(refs)],
+        "runs": [
+            {
+                "participant": r["participant"],
+                "method": r["method"],
+                "seed": r["seed"],
+                "budgets": {
+                    str(b): {
+                        "recommended_vector": [int(x) for x in r["recommended"][b - 1]],
+                        "true_value": r["curve"][b - 1],
+                        "normalised": float(
+                            refs[(r["participant"], r["seed"])].normalise(r["curve"][b - 1])
+                        ),
+                    }
+                    for b in budgets
+                },
+                "evals_to_target": evals_to_reach(
+                    refs[(r["participant"], r["seed"])].normalise(np.array(r["curve"]))
+                ),
+                "true_value_curve": r["curve"],
+            }
+            for r in runs
+        ],
+        "summary": summary,
+        "timing": timing,
+        "seconds": time.perf_counter() - t0,
+    }
+    doc = _json_safe(doc)
+    if json_path is not None:
+        p = Path(json_path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(doc, indent=1))
+        console.print(f"JSON written to {p}")
+    if plot_path is not None:
+        console.print(f"plot written to {plot_curves(summary, plot_path, budgets)}")
+    return doc

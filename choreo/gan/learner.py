@@ -1,0 +1,530 @@
+"""Learning from feedback: which choreography to show next, and which one is best.
+
+Each evaluation costs a person tens of seconds and its score is noisy and
+heavy-tailed, so the learner spends compute to save evaluations:
+
+1. **Bayesian optimisation in the GAN's latent space.** The pretrained generator
+   maps a latent ``z`` (standard normal, 8..16 dims) to a valid, varied
+   choreography. A small Gaussian process (Matérn 5/2, isotropic, numpy/scipy)
+   models the score as a function of ``z``. Scores enter *rank-transformed*
+   (normal scores of their ranks), so an artefact-laden trial cannot dominate,
+   and with a fitted noise term, so the model averages rather than interpolates.
+   ``propose`` picks, among candidate latents, the one of highest expected
+   improvement over the best posterior mean.
+2. **Rank-weighted fine-tuning of the generator's input.** The generator is
+   preceded by an affine input layer (:class:`LatentAdapter`: ``z = mean + L u``
+   with ``u`` standard normal) refitted after every update by rank-weighted
+   maximum likelihood on the scored latents: every sample counts, weighted by
+   ``exp(-rank / (temperature * n))`` (no hard threshold), shrunk towards the
+   prior by a pseudo-count. Candidates drawn through it concentrate where the
+   good choreographies were. The pretrained weights stay frozen, so the latents
+   the Gaussian process has seen keep their meaning.
+3. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
+   highest *posterior mean*, not the best noisy observation.
+
+Determinism: every random draw comes from a generator seeded by ``(seed, number of
+observations, number of proposals)``, and the hyperparameter fit is a pure
+function of the data, so the same seed and scores give the same proposals, also
+after :meth:`Learner.save` / :meth:`Learner.load`. Every proposal passes
+:func:`choreo.robot.safety.check_choreography` (others are skipped).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import Field
+from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import minimize
+from scipy.stats import norm, qmc, rankdata
+
+from choreo.config import StrictModel
+from choreo.errors import InputError
+from choreo.gan.checkpoint import load_generator
+from choreo.gan.model import Generator
+from choreo.robot.codec import VECTOR_LEN, as_vector
+from choreo.robot.config import RobotConfig, load_robot_config
+from choreo.robot.safety import check_choreography
+
+STATE_FORMAT = "choreo-learner/1"
+
+
+class LearnerSettings(StrictModel):
+    """Knobs of the learner (defaults are the ones benchmarked)."""
+
+    #: Space-filling (scrambled Sobol) latents shown before the model takes over.
+    n_initial: int = Field(5, ge=1, le=64)
+    #: Candidate latents scored by the acquisition per proposal.
+    n_candidates: int = Field(768, ge=16, le=20000)
+    #: Shares of the candidates drawn near the best posterior means (local) and from
+    #: the plain prior; the rest come through the fine-tuned input layer.
+    local_share: float = Field(0.4, ge=0.0, le=1.0)
+    prior_share: float = Field(0.2, ge=0.0, le=1.0)
+    #: Local candidates: N(z_best, (local_scale * lengthscale)^2).
+    local_scale: float = Field(0.35, gt=0.0)
+    #: Expected-improvement margin, in units of the rank-normal scores.
+    xi: float = Field(0.01, ge=0.0)
+    #: Rank weights exp(-rank / (temperature * n)); rank 0 is the best score.
+    rank_temperature: float = Field(0.3, gt=0.0)
+    #: Pseudo-count pulling the fine-tuned input layer towards the prior N(0, I).
+    prior_pseudocount: float = Field(3.0, ge=0.0)
+    #: Proposal spread = fitted spread x inflation (keeps exploring).
+    inflation: float = Field(1.5, ge=1.0)
+    #: Latents are kept within sqrt(latent_dim) + radius_margin of the origin,
+    #: where the generator was trained.
+    radius_margin: float = Field(1.5, ge=0.0)
+    #: Candidates tried when the best ones fail the safety check.
+    max_tries: int = Field(64, ge=1)
+
+
+def _validated_score(score: Any) -> float:
+    if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
+        raise InputError(f"score must be a real number, got {type(score).__name__}")
+    value = float(score)
+    if math.isnan(value):
+        raise InputError("score is NaN")
+    if math.isinf(value):
+        raise InputError(f"score is infinite ({value})")
+    return value
+
+
+def _validated_vector(vector: Any) -> np.ndarray:
+    arr = np.asarray(vector)
+    if arr.dtype != np.uint8:
+        raise InputError(f"choreography vector must be uint8 (0..255), got dtype {arr.dtype}")
+    if arr.shape != (VECTOR_LEN,):
+        raise InputError(f"choreography vector must have shape ({VECTOR_LEN},), got {arr.shape}")
+    return as_vector(arr)
+
+
+def rank_normal(y: np.ndarray) -> np.ndarray:
+    """Normal scores of the ranks of ``y`` (ties share their mean rank)."""
+    n = len(y)
+    return np.asarray(norm.ppf((rankdata(y) - 0.5) / n))
+
+
+def rank_weights(y: np.ndarray, temperature: float) -> np.ndarray:
+    """Weights ``exp(-rank / (temperature * n))`` (best score: rank 0), summing to one."""
+    n = len(y)
+    rank = n - rankdata(y)  # best -> 0 (ties share)
+    w = np.exp(-rank / (temperature * n))
+    return np.asarray(w / w.sum())
+
+
+class LatentGP:
+    """Gaussian process on latents: Matérn 5/2, isotropic, zero mean, fitted noise.
+
+    ``fit`` maximises the log marginal likelihood plus weak log-normal priors on
+    the hyperparameters (L-BFGS-B from fixed starts, so it is deterministic).
+    """
+
+    def __init__(self, latent_dim: int) -> None:
+        self.dim = latent_dim
+        # log lengthscale, log signal variance, log noise variance
+        self.theta = np.array([np.log(0.5 * np.sqrt(latent_dim)), 0.0, np.log(0.3)])
+        self._z = np.zeros((0, latent_dim))
+        self._alpha = np.zeros(0)
+        self._chol: tuple[np.ndarray, bool] | None = None
+
+    @staticmethod
+    def _matern(r: np.ndarray) -> np.ndarray:
+        s = np.sqrt(5.0) * r
+        return (1.0 + s + s * s / 3.0) * np.exp(-s)
+
+    def _cov(self, a: np.ndarray, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        d2 = np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+        return float(np.exp(theta[1])) * self._matern(np.sqrt(d2) / float(np.exp(theta[0])))
+
+    def _neg_log_post(self, theta: np.ndarray, z: np.ndarray, y: np.ndarray) -> float:
+        k = self._cov(z, z, theta) + (np.exp(theta[2]) + 1e-6) * np.eye(len(y))
+        try:
+            c, low = cho_factor(k, lower=True)
+        except np.linalg.LinAlgError:
+            return 1e10
+        alpha = cho_solve((c, low), y)
+        nll = 0.5 * y @ alpha + np.log(np.diag(c)).sum()
+        # Weak priors: lengthscale around half the latent radius, unit signal, noise ~0.3.
+        prior = (
+            0.5 * ((theta[0] - np.log(0.5 * np.sqrt(self.dim))) / 0.7) ** 2
+            + 0.5 * (theta[1] / 1.0) ** 2
+            + 0.5 * ((theta[2] - np.log(0.3)) / 1.0) ** 2
+        )
+        return float(nll + prior)
+
+    def fit(self, z: np.ndarray, y: np.ndarray) -> None:
+        """Fit hyperparameters and condition on ``(z, y)``."""
+        base = np.log(0.5 * np.sqrt(self.dim))
+        starts = [
+            np.array([base, 0.0, np.log(0.3)]),
+            np.array([base + 0.7, 0.0, np.log(0.1)]),
+            np.array([base - 0.5, 0.0, np.log(0.6)]),
+        ]
+        bounds = [
+            (np.log(0.2), np.log(8.0 * np.sqrt(self.dim))),
+            (np.log(0.05), np.log(5.0)),
+            (np.log(1e-3), np.log(2.0)),
+        ]
+        best: tuple[float, np.ndarray] | None = None
+        for x0 in starts:
+            res = minimize(
+                self._neg_log_post,
+                x0,
+                args=(z, y),
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": 60},
+            )
+            if best is None or res.fun < best[0]:
+                best = (float(res.fun), np.asarray(res.x))
+        assert best is not None
+        self.theta = best[1]
+        self.condition(z, y)
+
+    def condition(self, z: np.ndarray, y: np.ndarray) -> None:
+        """Condition on ``(z, y)`` with the current hyperparameters."""
+        k = self._cov(z, z, self.theta) + (np.exp(self.theta[2]) + 1e-6) * np.eye(len(y))
+        self._chol = cho_factor(k, lower=True)
+        self._alpha = cho_solve(self._chol, y)
+        self._z = z
+
+    def predict(self, zs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and standard deviation of the latent function at ``zs``."""
+        ks = self._cov(zs, self._z, self.theta)
+        mean = ks @ self._alpha
+        assert self._chol is not None
+        v = cho_solve(self._chol, ks.T)
+        var = np.exp(self.theta[1]) - np.einsum("ij,ji->i", ks, v)
+        return mean, np.sqrt(np.maximum(var, 1e-12))
+
+    @property
+    def lengthscale(self) -> float:
+        """Fitted lengthscale, latent units."""
+        return float(np.exp(self.theta[0]))
+
+
+class LatentAdapter(torch.nn.Module):
+    """The generator's fine-tuned input layer: ``z = mean + u @ scale_tril.T``.
+
+    At the start it is the identity (the pretrained prior). :meth:`fit_ranked`
+    sets it to the rank-weighted maximum-likelihood Gaussian of the scored
+    latents, shrunk towards N(0, I); this is the closed-form optimum of the
+    weighted likelihood, so no gradient steps are needed.
+    """
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.mean = torch.nn.Parameter(
+            torch.zeros(latent_dim, dtype=torch.float64), requires_grad=False
+        )
+        self.scale_tril = torch.nn.Parameter(
+            torch.eye(latent_dim, dtype=torch.float64), requires_grad=False
+        )
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.mean + u @ self.scale_tril.T
+
+    def fit_ranked(
+        self, z: np.ndarray, weights: np.ndarray, pseudocount: float, inflation: float
+    ) -> None:
+        """Weighted Gaussian fit of ``z`` (weights sum to one), shrunk towards N(0, I)."""
+        dim = z.shape[1]
+        n_eff = 1.0 / float((weights**2).sum())
+        mu = weights @ z
+        dev = z - mu
+        cov = (weights[:, None] * dev).T @ dev
+        lam = n_eff / (n_eff + pseudocount)
+        mu = lam * mu
+        cov = lam * cov + (1.0 - lam) * np.eye(dim) + 1e-6 * np.eye(dim)
+        chol = np.linalg.cholesky(cov) * inflation
+        self.mean.data = torch.from_numpy(mu)
+        self.scale_tril.data = torch.from_numpy(chol)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` latents through the layer, float64 (n, dim)."""
+        u = torch.from_numpy(rng.standard_normal((n, self.mean.shape[0])))
+        with torch.no_grad():
+            return self(u).numpy()
+
+
+class Learner:
+    """Proposes choreographies and learns from their scores.
+
+    Parameters
+    ----------
+    checkpoint : path or Generator, optional
+        The pretrained GAN prior (default ``models/prior.safetensors``), or a
+        generator already loaded.
+    seed : int
+        Seeds every random choice (with the number of observations and proposals).
+    settings : LearnerSettings, optional
+    cfg : RobotConfig, optional
+        Robot configuration for the safety check (default: the shipped one).
+    """
+
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike[str] | Generator | None = None,
+        seed: int = 0,
+        settings: LearnerSettings | None = None,
+        cfg: RobotConfig | None = None,
+    ) -> None:
+        self.cfg = cfg if cfg is not None else load_robot_config()
+        if isinstance(checkpoint, Generator):
+            self.generator = checkpoint
+            self.checkpoint_path: str | None = None
+        else:
+            self.generator, _ = load_generator(checkpoint, robot=self.cfg)
+            self.checkpoint_path = str(checkpoint) if checkpoint is not None else None
+        self.generator.eval()
+        for p in self.generator.parameters():
+            p.requires_grad_(False)
+        self.seed = int(seed)
+        self.settings = settings if settings is not None else LearnerSettings()
+        self.dim = int(self.generator.latent_dim)
+        self.radius = float(np.sqrt(self.dim) + self.settings.radius_margin)
+        self.adapter = LatentAdapter(self.dim)
+        self.gp = LatentGP(self.dim)
+        self.latents = np.zeros((0, self.dim))
+        self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
+        self.scores = np.zeros(0)
+        self.n_proposed = 0
+        # Proposed but not yet scored: bytes -> latent (so update knows where it came from).
+        self._pending: dict[bytes, np.ndarray] = {}
+
+    # -- public API ----------------------------------------------------------------
+    @property
+    def n_observations(self) -> int:
+        """Number of scored choreographies."""
+        return len(self.scores)
+
+    def propose(self) -> np.ndarray:
+        """The next choreography to show, ``uint8 (196,)``; it passes the safety check."""
+        rng = np.random.default_rng([self.seed, self.n_observations, self.n_proposed, 7])
+        if self.n_observations < self.settings.n_initial:
+            order = self._initial_design(rng)
+        else:
+            cands = self._candidates(rng)
+            ei = self._expected_improvement(cands)
+            order = cands[np.argsort(-ei, kind="stable")]
+        vector, z = self._first_valid(order, rng)
+        self.n_proposed += 1
+        self._pending[vector.tobytes()] = z
+        return vector
+
+    def update(self, vector: Any, score: Any) -> None:
+        """Learn from ``score`` (z units; higher = more relaxing) for ``vector``.
+
+        Raises
+        ------
+        InputError
+            The vector is not 196 uint8 values, or the score is not a finite number.
+            The learner's state is unchanged then.
+        """
+        v = _validated_vector(vector)
+        s = _validated_score(score)
+        key = v.tobytes()
+        z = self._pending.pop(key, None)
+        if z is None:
+            z = self._latent_of(v)
+        self.latents = np.vstack([self.latents, z[None]])
+        self.vectors = np.vstack([self.vectors, v[None]])
+        self.scores = np.append(self.scores, s)
+        self._refit()
+
+    def recommend(self) -> np.ndarray:
+        """The choreography believed best: the highest posterior mean among those scored."""
+        if self.n_observations == 0:
+            vector, _ = self._first_valid(
+                np.zeros((1, self.dim)), np.random.default_rng(self.seed)
+            )
+            return vector
+        if self.n_observations < 3:
+            return self.vectors[int(np.argmax(self.scores))].copy()
+        mean, _ = self.gp.predict(self.latents)
+        return self.vectors[int(np.argmax(mean))].copy()
+
+    # -- internals -----------------------------------------------------------------
+    def _refit(self) -> None:
+        y = self.scores
+        if len(y) >= 2:
+            self.gp.fit(self.latents, rank_normal(y))
+            self.adapter.fit_ranked(
+                self.latents,
+                rank_weights(y, self.settings.rank_temperature),
+                self.settings.prior_pseudocount,
+                self.settings.inflation,
+            )
+
+    def _clip(self, z: np.ndarray) -> np.ndarray:
+        r = np.linalg.norm(z, axis=1, keepdims=True)
+        return np.asarray(z * np.minimum(1.0, self.radius / np.maximum(r, 1e-12)))
+
+    def _initial_design(self, rng: np.random.Generator) -> np.ndarray:
+        """Scrambled Sobol points mapped to N(0, I); the next one first, spares after."""
+        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, 11]))
+        u = sobol.random(32)[self.n_observations :]
+        z = norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
+        return np.vstack([self._clip(z), self._clip(rng.standard_normal((32, self.dim)))])
+
+    def _candidates(self, rng: np.random.Generator) -> np.ndarray:
+        s = self.settings
+        n = s.n_candidates
+        n_local = round(n * s.local_share)
+        n_prior = round(n * s.prior_share)
+        n_adapt = max(n - n_local - n_prior, 0)
+        parts = [self.adapter.sample(n_adapt, rng), rng.standard_normal((n_prior, self.dim))]
+        if n_local:
+            mean, _ = self.gp.predict(self.latents)
+            top = self.latents[np.argsort(-mean, kind="stable")[:5]]
+            centres = top[rng.integers(0, len(top), n_local)]
+            step = s.local_scale * self.gp.lengthscale
+            parts.append(centres + step * rng.standard_normal((n_local, self.dim)))
+        return self._clip(np.vstack(parts))
+
+    def _expected_improvement(self, zs: np.ndarray) -> np.ndarray:
+        mean, sd = self.gp.predict(zs)
+        best = float(np.max(self.gp.predict(self.latents)[0]))
+        gap = mean - best - self.settings.xi
+        u = gap / sd
+        return np.asarray(gap * norm.cdf(u) + sd * norm.pdf(u))
+
+    def _first_valid(
+        self, order: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Decode latents in ``order`` until one passes the safety check."""
+        tries = 0
+        batch = 8
+        for start in range(0, len(order), batch):
+            zs = order[start : start + batch]
+            vectors = self.generator.decode_latent(zs.astype(np.float32))
+            for z, v in zip(zs, vectors, strict=True):
+                tries += 1
+                if check_choreography(v, self.cfg).ok:
+                    return v, np.asarray(z, dtype=np.float64)
+                if tries >= self.settings.max_tries:
+                    break
+            if tries >= self.settings.max_tries:
+                break
+        # Rare: fall back to fresh prior draws until one is safe.
+        for _ in range(1000):
+            z = self._clip(rng.standard_normal((1, self.dim)))[0]
+            v = self.generator.decode_latent(z[None].astype(np.float32))[0]
+            if check_choreography(v, self.cfg).ok:
+                return v, z
+        raise RuntimeError("the generator produced no safe choreography in 1000 draws")
+
+    def _latent_of(self, vector: np.ndarray) -> np.ndarray:
+        """A latent decoding closest to ``vector`` (one this learner did not propose)."""
+        same = np.flatnonzero((self.vectors == vector).all(axis=1))
+        if len(same):
+            return self.latents[same[0]].copy()
+        gen = torch.Generator().manual_seed(self.seed)
+        z = torch.randn(16, self.dim, generator=gen, dtype=torch.float32).requires_grad_(True)
+        target = torch.from_numpy(vector.astype(np.float32))[None]
+        opt = torch.optim.Adam([z], lr=0.05)
+        for _ in range(150):
+            opt.zero_grad()
+            err = ((self.generator(z) - target) ** 2).mean(dim=1) + 1e-3 * (z**2).sum(dim=1)
+            err.sum().backward()
+            opt.step()
+        with torch.no_grad():
+            err = ((self.generator(z) - target) ** 2).mean(dim=1)
+        best = z[int(torch.argmin(err))].detach().numpy().astype(np.float64)
+        return self._clip(best[None])[0]
+
+    # -- state ------------------------------------------------------------------------
+    def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and JSON-able metadata describing the learner completely."""
+        pend_v = np.array(
+            [np.frombuffer(k, dtype=np.uint8) for k in self._pending], dtype=np.uint8
+        )
+        pend_z = np.array(list(self._pending.values()), dtype=np.float64)
+        arrays = {
+            "latents": self.latents.astype(np.float64),
+            "vectors": self.vectors.astype(np.uint8),
+            "scores": self.scores.astype(np.float64),
+            "pending_vectors": pend_v.reshape(-1, VECTOR_LEN),
+            "pending_latents": pend_z.reshape(-1, self.dim),
+            "adapter_mean": self.adapter.mean.detach().numpy().copy(),
+            "adapter_scale_tril": self.adapter.scale_tril.detach().numpy().copy(),
+            "gp_theta": self.gp.theta.astype(np.float64),
+        }
+        meta = {
+            "format": STATE_FORMAT,
+            "seed": self.seed,
+            "n_proposed": self.n_proposed,
+            "latent_dim": self.dim,
+            "settings": self.settings.model_dump(mode="json"),
+            "checkpoint": self.checkpoint_path,
+        }
+        return arrays, meta
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the learner's state to ``path`` (safetensors + JSON metadata; no pickle)."""
+        from safetensors.numpy import save_file
+
+        arrays, meta = self.state_dict()
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.with_name(p.name + ".tmp")
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in arrays.items()},
+            str(tmp),
+            metadata={"choreo-learner": json.dumps(meta, sort_keys=True)},
+        )
+        os.replace(tmp, p)
+        return p
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        checkpoint: str | os.PathLike[str] | Generator | None = None,
+        cfg: RobotConfig | None = None,
+    ) -> Learner:
+        """Restore a learner saved with :meth:`save` (the generator from ``checkpoint``,
+        default the one recorded in the state, else the shipped prior).
+
+        Raises
+        ------
+        InputError
+            The file is missing, not a learner state, or does not fit the generator.
+        """
+        from safetensors import safe_open
+
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"{p}: learner state not found")
+        try:
+            with safe_open(str(p), framework="numpy") as fh:  # type: ignore[no-untyped-call]
+                header = fh.metadata() or {}
+                arrays = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+            meta = json.loads(header["choreo-learner"])
+        except Exception as exc:
+            raise InputError(f"{p}: not a readable learner state ({exc})") from None
+        if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
+            raise InputError(f"{p}: not a choreo learner state (format {meta.get('format')!r})")
+        settings = LearnerSettings.model_validate(meta["settings"])
+        ckpt = checkpoint if checkpoint is not None else meta.get("checkpoint")
+        learner = cls(ckpt, seed=int(meta["seed"]), settings=settings, cfg=cfg)
+        if learner.dim != int(meta["latent_dim"]):
+            raise InputError(
+                f"{p}: learner state has latent size {meta['latent_dim']}, "
+                f"the generator {learner.dim}"
+            )
+        learner.latents = arrays["latents"].reshape(-1, learner.dim)
+        learner.vectors = arrays["vectors"].reshape(-1, VECTOR_LEN).astype(np.uint8)
+        learner.scores = arrays["scores"].reshape(-1)
+        learner.n_proposed = int(meta["n_proposed"])
+        learner._pending = {
+            v.astype(np.uint8).tobytes(): z
+            for v, z in zip(arrays["pending_vectors"], arrays["pending_latents"], strict=True)
+        }
+        learner._refit()
+        return learner

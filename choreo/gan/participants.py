@@ -1,0 +1,259 @@
+"""Synthetic participants: stand-ins for a person watching the robot, for tests and benchmarks.
+
+Any class with this interface can be named by import path (``"module:Class"``)
+and used wherever choreo needs a participant (:func:`load_participant`):
+
+- ``__init__(self, seed: int)``
+- ``respond(self, vector: numpy.ndarray) -> float``: the noisy trial score the scoring
+  path would report for a 196-value uint8 choreography (z units of the feedback score);
+- ``true_value(self, vector) -> float``: the noise-free relaxation, for evaluation only.
+
+choreo's own participants respond to the *motion* (:mod:`choreo.gan.motion_features`):
+a hidden, seed-dependent preference over speed, jerkiness, amplitude, height and
+repetition, plus a person offset, a slow drift over trials, habituation to
+motion similar to what was just shown, and heavy-tailed (Student-t) noise.
+
+Calibration (units are those of the feedback score, z against the baseline):
+
+- :data:`NOISE_SCALE_Z`, the scale of the trial-to-trial noise, and
+  :data:`EFFECT_RANGE_Z`, how far the best motion moves the score above the
+  worst, are documented where they are defined.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import deque
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from choreo.errors import InputError
+from choreo.gan.motion_features import MotionFeatures, motion_features
+from choreo.robot.codec import as_vector, decode
+from choreo.robot.config import RobotConfig, load_robot_config
+
+#: Scale of the Student-t trial noise, z units. See the module docstring of
+#: ``bench/`` results and :func:`calibrate_noise_scale`: an estimate of the
+#: trial-to-trial spread of trial scores that the EEG scoring path reports for
+#: real recordings of one unchanged state (robust SD of 30 s interval means).
+NOISE_SCALE_Z = 0.35
+#: Degrees of freedom of the Student-t noise: heavy tails (an artefact-laden trial
+#: now and then) with a finite variance.
+NOISE_DF = 3.0
+#: Score difference between the most and the least relaxing motion, z units: of the
+#: order of the difference between relaxed and concentrating recordings.
+EFFECT_RANGE_Z = 1.0
+#: Person offset: the SD of a person's overall level across seeds, z units.
+OFFSET_SD_Z = 0.3
+#: Drift: an AR(1) walk per trial (coefficient, innovation SD in z units).
+DRIFT_AR = 0.97
+DRIFT_STEP_Z = 0.04
+#: Habituation: a motion like one of the last few is less relaxing the second time.
+HABITUATION_Z = 0.25
+HABITUATION_MEMORY = 5
+HABITUATION_DECAY = 0.7
+#: Two choreographies closer than this (RMS over the 196 bytes, as a share of 255)
+#: feel like the same motion.
+HABITUATION_WIDTH = 0.08
+
+
+@runtime_checkable
+class Participant(Protocol):
+    """What choreo needs of a participant (synthetic or a wrapper around a real one)."""
+
+    def respond(self, vector: np.ndarray) -> float: ...
+
+    def true_value(self, vector: np.ndarray) -> float: ...
+
+
+def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
+    """A Gaussian preference, 1 at ``centre``, ~0.6 one ``width`` away."""
+    return np.exp(-0.5 * ((x - centre) / width) ** 2)
+
+
+class MotionParticipant:
+    """Base class: a hidden preference over motion features, with the realistic nuisances.
+
+    Subclasses define :meth:`_draw_preferences` (from the seed) and
+    :meth:`preference` (features -> 0..1). ``true_value`` is
+    ``offset + EFFECT_RANGE_Z * preference``; ``respond`` adds drift, habituation
+    and Student-t noise and advances the trial counter.
+
+    Parameters
+    ----------
+    seed : int
+        Draws this person's preferences, offset and noise.
+    cfg : RobotConfig, optional
+        Robot configuration for decoding (default: the shipped one).
+    noise_scale : float, optional
+        Scale of the Student-t noise, z (default :data:`NOISE_SCALE_Z`); 0 for none.
+    """
+
+    def __init__(
+        self, seed: int, cfg: RobotConfig | None = None, noise_scale: float = NOISE_SCALE_Z
+    ) -> None:
+        self.seed = int(seed)
+        self.cfg = cfg if cfg is not None else load_robot_config()
+        rng = np.random.default_rng([self.seed, 0xC0FFEE])
+        self.prefs = self._draw_preferences(rng)
+        self.offset = float(rng.normal(0.0, OFFSET_SD_Z))
+        self.noise_scale = float(noise_scale)
+        self._rng = np.random.default_rng([self.seed, 0xBEEF])
+        self._drift = 0.0
+        self._recent: deque[np.ndarray] = deque(maxlen=HABITUATION_MEMORY)
+        self.trials = 0
+
+    # -- to be defined by each person -----------------------------------------
+    def _draw_preferences(self, rng: np.random.Generator) -> dict[str, float]:
+        raise NotImplementedError
+
+    def preference(self, f: MotionFeatures) -> np.ndarray:
+        """How relaxing motions with features ``f`` are, 0..1 (arrays of shape (n,))."""
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------
+    def features(self, vectors: np.ndarray) -> MotionFeatures:
+        """Motion features of ``vectors`` ``uint8 (n, 196)`` (or one ``(196,)``)."""
+        arr = np.asarray(vectors)
+        rows = arr[None] if arr.ndim == 1 else arr
+        decoded = [decode(as_vector(v), self.cfg) for v in rows]
+        q = np.stack([c.keyframes_deg for c in decoded])
+        d = np.stack([c.durations_s for c in decoded])
+        return motion_features(q, d)
+
+    def true_values(self, vectors: np.ndarray) -> np.ndarray:
+        """Noise-free relaxation of many vectors at once, z units, shape (n,)."""
+        return self.offset + EFFECT_RANGE_Z * self.preference(self.features(vectors))
+
+    def true_value(self, vector: np.ndarray) -> float:
+        """Noise-free relaxation of one choreography, z units (no drift, habituation, noise)."""
+        return float(self.true_values(as_vector(vector)[None])[0])
+
+    def habituation(self, vector: np.ndarray) -> float:
+        """Similarity (0..1) of ``vector`` to the recent ones, most recent weighing most."""
+        v = as_vector(vector).astype(np.float64) / 255.0
+        level = 0.0
+        for age, prev in enumerate(reversed(self._recent)):
+            rms = float(np.sqrt(np.mean((v - prev) ** 2)))
+            level = max(
+                level, HABITUATION_DECAY**age * np.exp(-0.5 * (rms / HABITUATION_WIDTH) ** 2)
+            )
+        return level
+
+    def respond(self, vector: np.ndarray) -> float:
+        """The trial score for watching ``vector`` now (z units); advances the trial."""
+        v = as_vector(vector)
+        value = self.true_value(v)
+        self._drift = DRIFT_AR * self._drift + float(self._rng.normal(0.0, DRIFT_STEP_Z))
+        hab = HABITUATION_Z * self.habituation(v)
+        noise = self.noise_scale * float(self._rng.standard_t(NOISE_DF))
+        self._recent.append(v.astype(np.float64) / 255.0)
+        self.trials += 1
+        return value + self._drift - hab + noise
+
+
+class CalmParticipant(MotionParticipant):
+    """Relaxes with slow, smooth, small, repetitive motion at a height of their own.
+
+    Hidden preferences (drawn from the seed): a preferred flange speed (m/s),
+    amplitude (m) and height (m). Jerkiness always hurts, repetition helps, and
+    stillness is not what relaxes them (it has the wrong amplitude).
+    """
+
+    WEIGHTS: ClassVar[dict[str, float]] = {
+        "speed": 0.25,
+        "smooth": 0.2,
+        "amplitude": 0.2,
+        "height": 0.2,
+        "repeat": 0.15,
+    }
+
+    def _draw_preferences(self, rng: np.random.Generator) -> dict[str, float]:
+        return {
+            "speed_m_s": float(np.exp(rng.uniform(np.log(0.03), np.log(0.08)))),
+            "amplitude_m": float(rng.uniform(0.06, 0.15)),
+            "height_m": float(rng.uniform(0.65, 1.0)),
+        }
+
+    def preference(self, f: MotionFeatures) -> np.ndarray:
+        w = self.WEIGHTS
+        p = self.prefs
+        return (
+            w["speed"] * _bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.5)
+            + w["smooth"] * np.exp(-f.accel_m_s2 / 0.05)
+            + w["amplitude"] * _bump(f.amplitude_m, p["amplitude_m"], 0.05)
+            + w["height"] * _bump(f.height_m, p["height_m"], 0.1)
+            + w["repeat"] * f.repetition
+        )
+
+
+class SweepParticipant(MotionParticipant):
+    """Relaxes with slow, wide, level sweeps at a steady beat.
+
+    Hidden preferences (drawn from the seed): a preferred horizontal extent (m)
+    and speed (m/s). Vertical motion and jerkiness hurt; an even tempo helps.
+    """
+
+    WEIGHTS: ClassVar[dict[str, float]] = {
+        "width": 0.3,
+        "level": 0.15,
+        "speed": 0.25,
+        "smooth": 0.15,
+        "tempo": 0.15,
+    }
+
+    def _draw_preferences(self, rng: np.random.Generator) -> dict[str, float]:
+        return {
+            "horizontal_m": float(rng.uniform(0.25, 0.4)),
+            "speed_m_s": float(np.exp(rng.uniform(np.log(0.08), np.log(0.2)))),
+        }
+
+    def preference(self, f: MotionFeatures) -> np.ndarray:
+        w = self.WEIGHTS
+        p = self.prefs
+        return (
+            w["width"] * _bump(f.horizontal_m, p["horizontal_m"], 0.08)
+            + w["level"] * np.exp(-f.vertical_m / 0.05)
+            + w["speed"] * _bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.5)
+            + w["smooth"] * np.exp(-f.accel_m_s2 / 0.1)
+            + w["tempo"] * np.exp(-f.tempo_cv / 0.2)
+        )
+
+
+#: choreo's own participants, by import path (the benchmark's default set).
+BUILTIN_PARTICIPANTS = (
+    "choreo.gan.participants:CalmParticipant",
+    "choreo.gan.participants:SweepParticipant",
+)
+
+
+def load_participant(spec: str, seed: int) -> Participant:
+    """Build the participant named ``"module:Class"`` with ``seed``.
+
+    Raises
+    ------
+    InputError
+        The spec is not ``module:Class``, the module or class does not exist, or the
+        object lacks ``respond``/``true_value``.
+    """
+    module_name, sep, class_name = spec.partition(":")
+    if not sep or not module_name or not class_name:
+        raise InputError(f"participant {spec!r}: expected 'module:Class'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(
+            f"participant {spec!r}: cannot import module {module_name!r}: {exc}"
+        ) from exc
+    cls = getattr(module, class_name, None)
+    if cls is None or not callable(cls):
+        raise InputError(
+            f"participant {spec!r}: module {module_name!r} has no class {class_name!r}"
+        )
+    person = cls(int(seed))
+    if not callable(getattr(person, "respond", None)) or not callable(
+        getattr(person, "true_value", None)
+    ):
+        raise InputError(f"participant {spec!r}: needs respond(vector) and true_value(vector)")
+    return person
