@@ -2,4 +2,30 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import typer
+
 from choreo.cli import app, bench_app  # noqa: F401
+
+
+@app.command("train-prior")
+def train_prior_command(
+    config: Path = typer.Option(None, "--config", help="GAN settings (default configs/gan.toml)."),
+    out: Path = typer.Option(
+        None, "--out", help="Checkpoint to write (default models/prior.safetensors)."
+    ),
+    steps: int = typer.Option(
+        None, "--steps", min=1, help="Generator updates (overrides the config)."
+    ),
+    seed: int = typer.Option(
+        None, "--seed", help="Seed of corpus and training (overrides the config)."
+    ),
+    corpus: int = typer.Option(
+        None, "--corpus", min=64, help="Corpus size (overrides the config)."
+    ),
+) -> None:
+    """Pretrain the GAN prior on procedural choreographies and write its checkpoint."""
+    from choreo.gan.train import run_train_prior
+
+    run_train_prior(config, out, steps, seed, corpus)

@@ -1,0 +1,160 @@
+"""How good a prior is: validity against the safety check, diversity against the corpus.
+
+Distances are between *decoded joint trajectories*: the 28 keyframes A1..A6 in
+degrees (durations are compared separately), as the RMS over keyframes and
+axes of the difference, deg. Measures:
+
+- ``validity``: share of vectors that pass ``check_choreography`` unaltered;
+- ``pairwise_rms_deg``: mean distance between two random samples, beside the
+  same figure for the corpus (a collapsed generator has a much smaller one);
+- ``nn_train_deg``: median distance of a sample to its nearest training
+  vector, beside the same for held-out corpus vectors (a memorising generator
+  has a much smaller one); ``near_copies``: share of samples within 1 deg RMS
+  of a training vector, beside the held-out share;
+- ``coverage``: share of held-out corpus vectors that have a sample within the
+  reference radius (the median distance from held-out vectors to an equally
+  large random subset of the training set, so the reference is 0.5 by
+  construction), overall and per family;
+- ``family_share``: the share of samples whose nearest training vector is of
+  each family, beside the corpus share.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from numpy.typing import NDArray
+
+from choreo.gan.prior import FAMILIES
+
+if TYPE_CHECKING:
+    from choreo.robot.config import RobotConfig
+
+#: Distance (deg RMS) under which a sample counts as a near-copy of a training vector.
+NEAR_COPY_DEG = 1.0
+
+
+@dataclass(frozen=True)
+class Validity:
+    """Share of vectors passing the safety check, and the commonest reasons for failing."""
+
+    share: float
+    n: int
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def validity(vectors: NDArray[np.uint8], cfg: RobotConfig) -> Validity:
+    """Check every vector with ``check_choreography`` as it is (no alteration)."""
+    from choreo.robot.safety import check_choreography
+
+    reasons: Counter[str] = Counter()
+    ok = 0
+    for v in vectors:
+        verdict = check_choreography(v, cfg)
+        if verdict.ok:
+            ok += 1
+        else:
+            # the reason names a keyframe or sample; keep its kind for counting
+            reasons[str(verdict.reason).split(":")[0][:60]] += 1
+    return Validity(ok / max(len(vectors), 1), len(vectors), dict(reasons.most_common(5)))
+
+
+def joint_trajectories(
+    vectors: NDArray[np.uint8], cfg: RobotConfig
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Decode vectors to keyframes ``(n, 28*6)`` deg and durations ``(n, 28)`` s."""
+    from choreo.robot.codec import decode
+
+    kf = np.empty((len(vectors), 28 * 6), dtype=np.float32)
+    du = np.empty((len(vectors), 28), dtype=np.float32)
+    for i, v in enumerate(vectors):
+        c = decode(v, cfg)
+        kf[i] = c.keyframes_deg.reshape(-1)
+        du[i] = c.durations_s
+    return kf, du
+
+
+def _nn(
+    a: NDArray[np.float32], b: NDArray[np.float32], exclude_self: bool = False
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """RMS distance (deg) from each row of ``a`` to its nearest row of ``b``, and its index."""
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    dist = np.empty(len(a))
+    idx = np.empty(len(a), dtype=np.int64)
+    for s in range(0, len(a), 512):
+        d = torch.cdist(ta[s : s + 512], tb)
+        if exclude_self:
+            d[torch.arange(d.shape[0]), torch.arange(s, s + d.shape[0])] = float("inf")
+        m, i = d.min(dim=1)
+        dist[s : s + len(m)] = m.numpy()
+        idx[s : s + len(m)] = i.numpy()
+    return dist / np.sqrt(a.shape[1]), idx
+
+
+def _mean_pairwise(a: NDArray[np.float32]) -> float:
+    d = torch.cdist(torch.from_numpy(a), torch.from_numpy(a)).numpy() / np.sqrt(a.shape[1])
+    n = len(a)
+    return float(d.sum() / max(n * (n - 1), 1))
+
+
+def diversity(
+    samples: NDArray[np.uint8],
+    train: NDArray[np.uint8],
+    train_family: NDArray[np.int64],
+    held_out: NDArray[np.uint8],
+    held_out_family: NDArray[np.int64],
+    cfg: RobotConfig,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Diversity of ``samples`` against the corpus (see the module docstring).
+
+    Returns
+    -------
+    dict
+        Flat figures (floats) and ``family_share`` / ``coverage_by_family`` dicts.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(samples)
+    s_kf, s_du = joint_trajectories(samples, cfg)
+    t_kf, t_du = joint_trajectories(train, cfg)
+    h_kf, _ = joint_trajectories(held_out, cfg)
+    sub = rng.choice(len(train), size=min(n, len(train)), replace=False)
+
+    s_nn, s_idx = _nn(s_kf, t_kf)
+    h_nn, _ = _nn(h_kf, t_kf)
+    # Coverage: radius from held-out -> an equally large training subset.
+    h_to_sub, _ = _nn(h_kf, t_kf[sub])
+    radius = float(np.median(h_to_sub))
+    h_to_samples, _ = _nn(h_kf, s_kf)
+    covered = h_to_samples <= radius
+
+    k = len(FAMILIES)
+    sample_family = np.bincount(train_family[s_idx], minlength=k) / max(n, 1)
+    corpus_family = np.bincount(train_family, minlength=k) / max(len(train_family), 1)
+    coverage_by_family = {}
+    for fi, name in enumerate(FAMILIES):
+        mask = held_out_family == fi
+        coverage_by_family[name] = float(covered[mask].mean()) if mask.any() else float("nan")
+
+    return {
+        "pairwise_rms_deg": _mean_pairwise(s_kf[: min(n, 1000)]),
+        "corpus_pairwise_rms_deg": _mean_pairwise(t_kf[sub[:1000]]),
+        "nn_train_deg": float(np.median(s_nn)),
+        "held_out_nn_train_deg": float(np.median(h_nn)),
+        "near_copies": float((s_nn < NEAR_COPY_DEG).mean()),
+        "held_out_near_copies": float((h_nn < NEAR_COPY_DEG).mean()),
+        "coverage": float(covered.mean()),
+        "coverage_reference": 0.5,
+        "coverage_radius_deg": radius,
+        "duration_mean_s": float(s_du.mean()),
+        "corpus_duration_mean_s": float(t_du.mean()),
+        "duration_std_s": float(s_du.std()),
+        "corpus_duration_std_s": float(t_du.std()),
+        "family_share": {f: float(x) for f, x in zip(FAMILIES, sample_family, strict=True)},
+        "corpus_family_share": {f: float(x) for f, x in zip(FAMILIES, corpus_family, strict=True)},
+        "coverage_by_family": coverage_by_family,
+    }

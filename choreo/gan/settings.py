@@ -1,0 +1,87 @@
+"""Typed settings of the GAN prior, read from ``configs/gan.toml``.
+
+Three groups: the networks' shapes (:class:`ModelSettings`, recorded in every
+checkpoint and compared on load), the corpus (:class:`CorpusSettings`) and the
+training run (:class:`TrainingSettings`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from choreo.config import CONFIG_DIR, StrictModel, load_toml
+
+#: The shipped settings file.
+DEFAULT_GAN_CONFIG = CONFIG_DIR / "gan.toml"
+
+
+class ModelSettings(StrictModel):
+    """Shapes of the generator and the critic; a checkpoint must match them to load."""
+
+    latent_dim: int = Field(12, ge=2, le=64)
+    #: ``"mlp"``: dense layers; ``"conv"``: a 1-D convolution over the 28 keyframes.
+    architecture: Literal["mlp", "conv"] = "mlp"
+    generator_hidden: int = Field(256, ge=8, le=2048)
+    generator_layers: int = Field(3, ge=1, le=8)
+    critic_hidden: int = Field(256, ge=8, le=2048)
+    critic_layers: int = Field(3, ge=1, le=8)
+
+
+class CorpusSettings(StrictModel):
+    """The procedural corpus the prior is trained on."""
+
+    size: int = Field(20000, ge=64)
+    #: Relative weights of the families of :class:`choreo.gan.prior.ProceduralPrior`.
+    family_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "drift": 1.0,
+            "swing": 1.0,
+            "stillness": 0.5,
+            "repetition": 1.0,
+            "sweep": 1.0,
+        }
+    )
+    #: Folder where corpora are cached as ``.npy`` keyed by seed, size and robot config;
+    #: empty disables the cache.
+    cache_dir: str = "~/.cache/choreo/corpus"
+
+
+class TrainingSettings(StrictModel):
+    """One WGAN-GP pretraining run."""
+
+    seed: int = 0
+    steps: int = Field(3000, ge=1)  # generator updates
+    batch_size: int = Field(256, ge=2)
+    critic_steps: int = Field(5, ge=1)  # critic updates per generator update
+    gp_weight: float = Field(10.0, ge=0.0)
+    lr_generator: float = Field(2e-4, gt=0.0)
+    lr_critic: float = Field(2e-4, gt=0.0)
+    beta1: float = Field(0.5, ge=0.0, lt=1.0)
+    beta2: float = Field(0.9, ge=0.0, lt=1.0)
+    #: Samples drawn from the trained generator to measure validity and diversity.
+    eval_samples: int = Field(1000, ge=10)
+    #: CPU threads torch may use (results depend on it, see :mod:`choreo.gan.train`).
+    threads: int = Field(2, ge=1)
+
+
+class GanSettings(StrictModel):
+    """Everything ``choreo train-prior`` reads from ``configs/gan.toml``."""
+
+    model: ModelSettings = ModelSettings()
+    corpus: CorpusSettings = CorpusSettings()
+    training: TrainingSettings = TrainingSettings()
+
+
+def load_gan_settings(path: str | os.PathLike[str] | None = None) -> GanSettings:
+    """Load GAN settings from ``path`` (default ``configs/gan.toml``).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not TOML, or has an unknown or invalid key (named).
+    """
+    return load_toml(Path(path) if path is not None else DEFAULT_GAN_CONFIG, GanSettings)
