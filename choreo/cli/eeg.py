@@ -1,5 +1,55 @@
-"""Commands of the eeg area, registered on :data:`choreo.cli.app`."""
+"""Commands of the eeg area, registered on :data:`choreo.cli.app`.
+
+``replay`` and ``synth`` publish EEG on LSL; ``streams`` lists what is there.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from choreo.cli import app, bench_app  # noqa: F401
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="Recording: muselsl CSV, XDF, FIF, EDF, BDF...")],
+    speed: Annotated[float, typer.Option(help="Playback speed (2 = twice as fast).")] = 1.0,
+    loop: Annotated[bool, typer.Option("--loop", help="Start again at the end.")] = False,
+    name: Annotated[str | None, typer.Option(help="LSL stream name.")] = None,
+    source_id: Annotated[str | None, typer.Option(help="LSL source_id.")] = None,
+    device: Annotated[str | None, typer.Option(help="Device profile name or TOML path.")] = None,
+) -> None:
+    """Publish a recording as a live LSL EEG stream, with its labels, rate and units."""
+    from choreo.eeg.sources.console import serve_replay
+
+    serve_replay(str(file), speed, loop, name, source_id, device)
+
+
+@app.command()
+def synth(
+    device: Annotated[str, typer.Option(help="Device profile name or TOML path.")] = "muse2016",
+    relaxation: Annotated[float, typer.Option(help="Relaxation level 0..1.")] = 0.5,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    name: Annotated[str | None, typer.Option(help="LSL stream name.")] = None,
+    source_id: Annotated[str | None, typer.Option(help="LSL source_id.")] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
+    ] = None,
+) -> None:
+    """Publish synthetic EEG for a device on LSL in real time, until Ctrl-C."""
+    from choreo.eeg.sources.console import serve_synthetic
+
+    serve_synthetic(device, relaxation, seed, name, source_id, duration)
+
+
+@app.command()
+def streams(
+    timeout: Annotated[float, typer.Option(help="Seconds to look for streams.")] = 2.0,
+) -> None:
+    """List the LSL streams on the network (name, type, channels, rate, source_id, host)."""
+    from choreo.eeg.sources.console import show_streams
+
+    show_streams(timeout)

@@ -44,12 +44,14 @@ class MatchRule(StrictModel):
     """How to recognise a device from LSL metadata.
 
     A stream matches when its type is one of ``types`` and its channel count
-    is one of ``n_channels`` (when given), and either a ``name_patterns``
-    entry occurs in its name (case-insensitive) or it carries every label of
-    ``labels``. A rate equal to ``sfreq`` adds to the score.
+    is one of ``n_channels`` (when given), and a ``name_patterns`` entry
+    occurs in its name (case-insensitive), or a ``manufacturers`` entry in its
+    manufacturer, or it carries every label of ``labels``. A rate equal to
+    ``sfreq`` adds to the score.
     """
 
     name_patterns: tuple[str, ...] = ()
+    manufacturers: tuple[str, ...] = ()
     types: tuple[str, ...] = ("EEG",)
     n_channels: tuple[int, ...] = ()
     labels: tuple[str, ...] = ()
@@ -120,6 +122,9 @@ def _score(info: StreamInfo, rule: MatchRule) -> int:
     score = 0
     name = info.name.lower()
     if any(p.lower() in name for p in rule.name_patterns):
+        score += 4
+    maker = info.manufacturer.lower()
+    if maker and any(m.lower() in maker for m in rule.manufacturers):
         score += 4
     labels = {c.lower() for c in info.ch_names}
     if rule.labels and {c.lower() for c in rule.labels} <= labels:

@@ -122,6 +122,8 @@ def _stream_info(
         sfreq=float(lsl_info.nominal_srate()),
         ch_names=ch_names,
         units=declared,
+        device=lsl_info.desc().child_value("device") or None,
+        manufacturer=lsl_info.desc().child_value("manufacturer"),
         hostname=lsl_info.hostname(),
     )
     profile = load_device(device) if device is not None else match_device(first)
@@ -137,7 +139,7 @@ def _stream_info(
         ch_names=ch_names,
         units=(MICROVOLTS,) * n,
         device=profile.name,
-        manufacturer=profile.manufacturer,
+        manufacturer=first.manufacturer or profile.manufacturer,
         hostname=first.hostname,
     )
     return info, profile, scale

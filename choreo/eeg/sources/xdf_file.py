@@ -48,12 +48,16 @@ def _first(d: Any, key: str, default: str = "") -> str:
     return val if isinstance(val, str) else default
 
 
-def _channels(stream: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """Labels and units from ``<desc><channels><channel>``, empty when absent."""
+def _desc(stream: dict[str, Any]) -> dict[str, Any]:
+    """The stream's ``<desc>`` as pyxdf parsed it ({} when empty)."""
     desc = stream["info"].get("desc")
     desc = desc[0] if isinstance(desc, list) and desc else desc
-    if not isinstance(desc, dict):
-        return [], []
+    return desc if isinstance(desc, dict) else {}
+
+
+def _channels(stream: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """Labels and units from ``<desc><channels><channel>``, empty when absent."""
+    desc = _desc(stream)
     chans = desc.get("channels")
     chans = chans[0] if isinstance(chans, list) and chans else chans
     if not isinstance(chans, dict):
@@ -152,6 +156,8 @@ def read_xdf(
         if len(labels) == n_ch
         else tuple(f"ch{i + 1}" for i in range(n_ch)),
         units=tuple(units) if len(units) == n_ch else ("",) * n_ch,
+        device=_first(_desc(stream), "device") or None,
+        manufacturer=_first(_desc(stream), "manufacturer"),
         hostname=_first(sinfo, "hostname"),
     )
     profile = profile or match_device(raw)
@@ -181,7 +187,7 @@ def read_xdf(
         ch_names=raw.ch_names,
         units=(MICROVOLTS,) * n_ch,
         device=profile.name,
-        manufacturer=profile.manufacturer,
+        manufacturer=raw.manufacturer or profile.manufacturer,
         hostname=raw.hostname,
     )
     return Recording(

@@ -1,0 +1,127 @@
+"""Terminal front ends of the sources: run a publisher with a status line, list streams."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from choreo.eeg.devices import DeviceProfile
+from choreo.eeg.sources.outlet import (
+    PacedPublisher,
+    PublishStatus,
+    publish_synthetic,
+    replay_recording,
+    status_line,
+)
+
+
+def run_publisher(
+    pub: PacedPublisher,
+    console: Console | None = None,
+    extra: Callable[[], str] | None = None,
+    refresh_s: float = 0.5,
+) -> PublishStatus:
+    """Publish until the source ends or Ctrl-C, showing one status line.
+
+    Ctrl-C is the normal way to stop a live publisher, so it ends the run
+    quietly (the outlet is withdrawn) instead of raising.
+    """
+    console = console or Console(stderr=True)
+    start = time.monotonic()
+    pub.start()
+    try:
+        with Live(Text(""), console=console, refresh_per_second=4, transient=False) as live:
+            while not pub.status.finished:
+                live.update(Text(status_line(pub, time.monotonic() - start, extra), no_wrap=True))
+                time.sleep(refresh_s)
+            live.update(Text(status_line(pub, time.monotonic() - start, extra), no_wrap=True))
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        pub.stop()
+    return pub.status
+
+
+def serve_replay(
+    path: str,
+    speed: float = 1.0,
+    loop: bool = False,
+    name: str | None = None,
+    source_id: str | None = None,
+    device: str | None = None,
+    console: Console | None = None,
+) -> PublishStatus:
+    """``choreo replay``: publish a recording on LSL with a status line until it ends."""
+    if speed <= 0:
+        from choreo.errors import InputError
+
+        raise InputError(f"--speed must be positive (got {speed:g})")
+    pub = replay_recording(path, speed, loop, name, source_id, device)
+    return run_publisher(pub, console)
+
+
+def serve_synthetic(
+    device: str | DeviceProfile = "muse2016",
+    relaxation: float = 0.5,
+    seed: int = 0,
+    name: str | None = None,
+    source_id: str | None = None,
+    duration: float | None = None,
+    console: Console | None = None,
+) -> PublishStatus:
+    """``choreo synth``: publish synthetic EEG in real time until Ctrl-C (or ``duration``)."""
+    if not 0.0 <= relaxation <= 1.0:
+        from choreo.errors import InputError
+
+        raise InputError(f"--relaxation must be in 0..1 (got {relaxation:g})")
+    pub = publish_synthetic(device, relaxation, seed, name, source_id, duration=duration)
+    return run_publisher(pub, console, extra=lambda: f"relax {relaxation:.2f}")
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    """One stream seen on the network."""
+
+    name: str
+    type: str
+    n_channels: int
+    sfreq: float
+    source_id: str
+    hostname: str
+
+
+def list_streams(timeout: float = 2.0) -> list[StreamSummary]:
+    """Every LSL stream visible within ``timeout`` s, sorted by name."""
+    import pylsl
+
+    found = pylsl.resolve_streams(wait_time=timeout)
+    rows = [
+        StreamSummary(
+            s.name(), s.type(), s.channel_count(), s.nominal_srate(), s.source_id(), s.hostname()
+        )
+        for s in found
+    ]
+    return sorted(rows, key=lambda r: (r.name, r.source_id))
+
+
+def show_streams(timeout: float = 2.0, console: Console | None = None) -> list[StreamSummary]:
+    """Print the streams on the network as a table; returns them."""
+    console = console or Console()
+    rows = list_streams(timeout)
+    if not rows:
+        console.print(f"no LSL streams found within {timeout:g} s")
+        return rows
+    table = Table(title=f"LSL streams ({len(rows)})")
+    for col in ("name", "type", "channels", "rate (Hz)", "source_id", "host"):
+        table.add_column(col, justify="right" if col in ("channels", "rate (Hz)") else "left")
+    for r in rows:
+        rate = f"{r.sfreq:g}" if r.sfreq > 0 else "irregular"
+        table.add_row(r.name, r.type, str(r.n_channels), rate, r.source_id, r.hostname)
+    console.print(table)
+    return rows
