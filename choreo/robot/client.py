@@ -374,3 +374,67 @@ def send_choreography(
             return SendResult(trial, "done", "", t_started, float(end.args[1]), n_states)
         reason = str(end.args[1] if end.address == osc.ABORTED else end.args[0])
         return SendResult(trial, "aborted", reason, t_started, None, n_states)
+
+
+def run_send(
+    vector: ArrayLike,
+    trial: int = 0,
+    bridge: tuple[str, int] = ("127.0.0.1", 9000),
+    timeout_s: float = 5.0,
+) -> int:
+    """Send a choreography, follow it with a progress bar, print the outcome (``choreo send``).
+
+    Returns
+    -------
+    int
+        0 when done, 1 when rejected or aborted (the reason is printed).
+    """
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    result = send_choreography(vector, trial, bridge, timeout_s)
+    if result.outcome == "done":
+        assert result.started is not None
+        assert result.finished is not None
+        console.print(
+            f"trial {trial}: done in {result.finished - result.started:.2f} s "
+            f"({result.n_states} state messages)"
+        )
+        return 0
+    console.print(f"trial {trial}: {result.outcome}: {result.reason}")
+    return 1
+
+
+def read_vector_file(path: str) -> NDArray[np.uint8]:
+    """Read a choreography vector: a JSON list (or object with ``"vector"``), ``.npy``, or
+    196 integers separated by commas or whitespace. Errors name the file."""
+    import json
+    from pathlib import Path
+
+    from choreo.errors import InputError
+    from choreo.robot.codec import as_vector
+
+    p = Path(path)
+    try:
+        if p.suffix == ".npy":
+            return as_vector(np.load(p, allow_pickle=False), str(p))
+        text = p.read_text()
+    except FileNotFoundError:
+        raise InputError(f"{p}: vector file not found") from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{p}: cannot read: {exc}") from None
+    if text.lstrip().startswith(("[", "{")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{p}: line {exc.lineno}: not valid JSON: {exc.msg}") from None
+        if isinstance(data, dict):
+            if "vector" not in data:
+                raise InputError(f"{p}: JSON object has no 'vector' key")
+            data = data["vector"]
+        return as_vector(data, str(p))
+    try:
+        values = [int(tok) for tok in text.replace(",", " ").split()]
+    except ValueError as exc:
+        raise InputError(f"{p}: not a list of integers ({exc})") from None
+    return as_vector(values, str(p))

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from choreo.errors import InputError
+from choreo.robot.realtime import make_current_thread_realtime
 from choreo.robot.rsi_xml import format_rob, parse_sen
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,8 @@ class FakeKukaController:
         Keep every cycle's setpoint in :attr:`setpoints` (for tests).
     with_cartesian : bool
         Send ``<RIst>`` computed from the KR6 forward kinematics.
+    realtime : bool
+        Ask for real-time scheduling of the cycle thread, as a real controller has.
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class FakeKukaController:
         bind: tuple[str, int] = ("127.0.0.1", 0),
         record: bool = False,
         with_cartesian: bool = False,
+        realtime: bool = True,
     ) -> None:
         if cycle_ms not in CYCLES_MS:
             raise InputError(f"fake-kuka: --cycle-ms must be 4 or 12, got {cycle_ms}")
@@ -166,6 +170,7 @@ class FakeKukaController:
         self.max_late = max_late
         self.record = record
         self.with_cartesian = with_cartesian
+        self.realtime = realtime
         self.start_deg = np.array(start_deg, dtype=np.float64).reshape(6)
         self.stats = FakeKukaStats()
         self.setpoints: list[NDArray[np.float64]] = []
@@ -251,6 +256,8 @@ class FakeKukaController:
         return data, stamp
 
     def _run(self) -> None:
+        if self.realtime:
+            self.realtime = make_current_thread_realtime()
         cycle_ns = self.cycle_ms * 1_000_000
         ipoc = int(time.time() * 1000) % 1_000_000_000
         pending: tuple[int, int] | None = None  # (ipoc, sent ns) awaiting its answer
@@ -333,3 +340,58 @@ class FakeKukaController:
         except OSError as exc:  # socket closed under us by stop()
             if not self._stop.is_set():
                 stats.stopped_reason = f"RSI stopped: socket error {exc}"
+
+
+def run_fake_kuka(
+    target: tuple[str, int],
+    cycle_ms: int = 4,
+    duration_s: float | None = None,
+    start_deg: ArrayLike | None = None,
+    bind: tuple[str, int] = ("127.0.0.1", 0),
+    json_path: str | None = None,
+) -> FakeKukaStats:
+    """Run a fake controller until ``duration_s``, Ctrl-C or RSI stops (``choreo fake-kuka``).
+
+    Prints the axis positions and counters once a second, and a summary at the end;
+    writes the summary as JSON to ``json_path`` when given.
+    """
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    fake = FakeKukaController(target, start_deg, cycle_ms, bind=bind, with_cartesian=True)
+    fake.start()
+    console.print(
+        f"fake-kuka: RSI telegrams every {cycle_ms} ms from {fake.address[0]}:{fake.address[1]} "
+        f"to {target[0]}:{target[1]}"
+    )
+    t_end = None if not duration_s else time.monotonic() + duration_s
+    try:
+        while fake.running and (t_end is None or time.monotonic() < t_end):
+            fake.wait(1.0 if t_end is None else max(0.0, min(1.0, t_end - time.monotonic())))
+            s = fake.stats
+            pose = " ".join(f"A{i + 1}={v:8.3f}" for i, v in enumerate(fake.position))
+            console.print(f"{pose}  answered={s.answered} missed={s.missed} late={s.late}")
+    except KeyboardInterrupt:
+        console.print("fake-kuka: interrupted")
+    finally:
+        fake.stop()
+    stats = fake.stats
+    summary = {
+        "target": f"{target[0]}:{target[1]}",
+        "cycle_ms": cycle_ms,
+        **stats.as_dict(),
+        "position_deg": fake.position.round(4).tolist(),
+    }
+    if stats.stopped_reason:
+        console.print(f"fake-kuka: {stats.stopped_reason}")
+    lat = summary["latency_ms"]
+    console.print(
+        f"fake-kuka: {stats.sent} telegrams, {stats.answered} answered in time, "
+        f"{stats.missed} missed, latency p50 {lat['p50'] or 0:.3f} ms p99 {lat['p99'] or 0:.3f} ms"
+    )
+    if json_path:
+        Path(json_path).write_text(json.dumps(summary, indent=2) + "\n")
+    return stats

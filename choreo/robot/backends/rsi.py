@@ -33,6 +33,7 @@ from pylsl import local_clock
 
 from choreo.errors import InputError, StreamError
 from choreo.robot.backends.base import Backend, Snapshot, Trajectory
+from choreo.robot.realtime import make_current_thread_realtime
 from choreo.robot.rsi_xml import DEFAULT_SEN_TYPE, format_sen, parse_rob
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class RsiBackend(Backend):
         Silence after which the controller counts as lost.
     sen_type : str
         ``Type`` of ``<Sen>`` (the ``SENTYPE`` of the controller's RSI configuration).
+    realtime : bool
+        Ask for real-time scheduling of the RSI thread (:mod:`choreo.robot.realtime`).
     """
 
     def __init__(
@@ -67,6 +70,7 @@ class RsiBackend(Backend):
         loss_timeout_s: float = 0.25,
         sen_type: str = DEFAULT_SEN_TYPE,
         name: str = "rsi",
+        realtime: bool = True,
     ) -> None:
         super().__init__()
         self.name = name
@@ -74,6 +78,8 @@ class RsiBackend(Backend):
         self.controller_ip = controller_ip
         self.loss_timeout_s = float(loss_timeout_s)
         self.sen_type = sen_type
+        #: Ask for SCHED_FIFO for the RSI thread (True after start if it was granted).
+        self.realtime = realtime
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -146,6 +152,8 @@ class RsiBackend(Backend):
     def _run(self) -> None:
         assert self._sock is not None
         sock = self._sock
+        if self.realtime:
+            self.realtime = make_current_thread_realtime()
         while not self._stop.is_set():
             try:
                 data, addr = sock.recvfrom(4096)
