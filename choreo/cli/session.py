@@ -1,5 +1,68 @@
-"""Commands of the session area, registered on :data:`choreo.cli.app`."""
+"""Commands of the session area, registered on :data:`choreo.cli.app`.
+
+Each command parses its options and calls one function of :mod:`choreo.session`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from choreo.cli import app, bench_app  # noqa: F401
+
+
+@app.command("session")
+def session_command(
+    config: Annotated[Path | None, typer.Option(help="Session settings (TOML).")] = None,
+    name: Annotated[str | None, typer.Option(help="Session directory name prefix.")] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue this session directory from its last complete trial."),
+    ] = None,
+) -> None:
+    """Run a live session: headset over LSL, robot bridge over OSC, the learner in between."""
+    from choreo.session.live import run_session
+    from choreo.session.settings import load_session_settings
+    from choreo.session.summary import print_session_result
+
+    settings = None if resume is not None else load_session_settings(config)
+    print_session_result(run_session(settings, name=name, resume=resume))
+
+
+@app.command("demo")
+def demo_command(
+    config: Annotated[Path | None, typer.Option(help="Demo settings (TOML).")] = None,
+    trials: Annotated[int | None, typer.Option(help="Number of scored trials.")] = None,
+) -> None:
+    """The whole loop without hardware: synthetic participant, simulated robot, real learning."""
+    from choreo.session.demo import run_demo
+    from choreo.session.summary import print_demo_result
+
+    print_demo_result(run_demo(config, trials=trials))
+
+
+@app.command("replay-session")
+def replay_session_command(
+    directory: Annotated[Path, typer.Argument(help="A session directory.")],
+    tolerance: Annotated[float, typer.Option(help="Largest score difference that agrees.")] = 1e-6,
+) -> None:
+    """Recompute a session's scores from its XDF and re-run its learner; compare with live."""
+    from choreo.session.summary import print_replay_result, replay_with_progress
+
+    result = replay_with_progress(directory, tolerance)
+    print_replay_result(result)
+    if not result.agrees:
+        raise typer.Exit(1)
+
+
+@app.command("report")
+def report_command(
+    directory: Annotated[Path, typer.Argument(help="A session directory.")],
+) -> None:
+    """Write a session's plots and HTML page to DIR/report/."""
+    from choreo.session.report import make_report
+    from choreo.session.summary import print_report
+
+    print_report(make_report(directory))

@@ -67,7 +67,7 @@ def sparkline(values: list[float | None], width: int = 60) -> Text:
         if v is None or not math.isfinite(v):
             out.append("·", style="red")
         else:
-            out.append(_SPARK[int(round((v - lo) / span * (len(_SPARK) - 1)))], style="cyan")
+            out.append(_SPARK[round((v - lo) / span * (len(_SPARK) - 1))], style="cyan")
     return out
 
 
@@ -79,10 +79,14 @@ def render_status(s: SessionStatus) -> Panel:
     head.add_row("phase", f"{s.phase}  {s.message}")
     if s.n_trials:
         head.add_row("trial", f"{s.trial} / {s.n_trials}")
-    head.add_row("progress", ProgressBar(total=1.0, completed=max(0.0, min(1.0, s.progress)), width=40))
+    head.add_row(
+        "progress", ProgressBar(total=1.0, completed=max(0.0, min(1.0, s.progress)), width=40)
+    )
     head.add_row(
         "score",
-        "—" if math.isnan(s.score) else f"{s.score:+.2f} z   (alpha {s.rel_alpha:.2f}, theta {s.rel_theta:.2f})",
+        "—"
+        if math.isnan(s.score)
+        else f"{s.score:+.2f} z   (alpha {s.rel_alpha:.2f}, theta {s.rel_theta:.2f})",
     )
     if s.best_trial is not None:
         head.add_row("best", f"trial {s.best_trial}: {s.best_score:+.2f} z")
@@ -93,14 +97,21 @@ def render_status(s: SessionStatus) -> Panel:
     for name in s.channels:
         chans.add_column(name, justify="center")
     if s.channels:
-        chans.add_row(*[Text(q, style=_QUALITY_STYLE.get(q, "")) for q in s.quality] or ["?"] * len(s.channels))
+        chans.add_row(
+            *[Text(q, style=_QUALITY_STYLE.get(q, "")) for q in s.quality]
+            or [Text("?")] * len(s.channels)
+        )
 
     scores = Table.grid()
     scores.add_row(Text("scores so far ", style="bold"), sparkline(s.scores))
     valid = [v for v in s.scores if v is not None]
     if valid:
         scores.add_row(
-            "", Text(f"{len(valid)} scored, {len(s.scores) - len(valid)} invalid; last {valid[-1]:+.2f} z")
+            "",
+            Text(
+                f"{len(valid)} scored, {len(s.scores) - len(valid)} invalid; "
+                f"last {valid[-1]:+.2f} z"
+            ),
         )
     events = Text("\n".join(s.events[-4:]), style="dim")
     return Panel(Group(head, chans, scores, events), title=f"choreo session {s.session}")
@@ -119,7 +130,9 @@ class SessionView:
         Where to draw (default: stderr-free standard console).
     """
 
-    def __init__(self, status: SessionStatus, enabled: bool = True, console: Console | None = None) -> None:
+    def __init__(
+        self, status: SessionStatus, enabled: bool = True, console: Console | None = None
+    ) -> None:
         self.status = status
         self.enabled = enabled
         self.console = console or Console()
@@ -129,7 +142,10 @@ class SessionView:
     def __enter__(self) -> SessionView:
         if self.enabled:
             self._live = Live(
-                render_status(self.status), console=self.console, refresh_per_second=4, transient=False
+                render_status(self.status),
+                console=self.console,
+                refresh_per_second=4,
+                transient=False,
             )
             self._live.__enter__()
         return self

@@ -1,0 +1,312 @@
+"""``choreo report DIR``: pictures and a short HTML page of a session.
+
+Figures (PNG, in ``DIR/report/``):
+
+- ``scores.png``: every trial's score, the best so far, invalid trials marked;
+- ``eeg.png``: the live feedback over the session as recorded in the XDF (score,
+  frontal relative alpha and theta, signal quality), trials and baseline shaded;
+- ``best_joints.png`` and ``best_arm.png``: the best choreography (the learner's
+  recommendation after the last trial): its six joint curves against their limits,
+  and a still of the arm, drawn by the robot package's render functions.
+
+``index.html`` gathers them with the trial table; ``report.json`` holds the numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from choreo.session.recording import load_xdf_streams, stream_field
+from choreo.session.store import SessionStore, write_json_atomic
+
+
+@dataclass
+class Report:
+    """Where the report went and its headline numbers."""
+
+    folder: Path
+    figures: list[Path]
+    n_scored: int
+    first_third_mean: float
+    last_third_mean: float
+    best_trial: int | None
+    best_score: float
+    table: list[dict[str, Any]]
+
+
+def _thirds(scores: list[float]) -> tuple[float, float]:
+    if not scores:
+        return math.nan, math.nan
+    k = max(1, len(scores) // 3)
+    return float(np.mean(scores[:k])), float(np.mean(scores[-k:]))
+
+
+def trial_table(store: SessionStore) -> list[dict[str, Any]]:
+    """One row per performed trial: n, id, status, score, windows, rejected share, duration."""
+    rows = []
+    for r in store.trials():
+        rows.append(
+            {
+                "n": r.get("n"),
+                "trial": r.get("trial"),
+                "status": r.get("status"),
+                "score": r.get("score"),
+                "n_windows": r.get("n_windows"),
+                "rejected_share": r.get("rejected_share"),
+                "duration_s": (r["done"] - r["started"])
+                if r.get("done") and r.get("started")
+                else None,
+                "reason": r.get("reason", ""),
+            }
+        )
+    return rows
+
+
+def plot_scores(store: SessionStore, out: Path) -> Path:
+    """Trial scores with the best so far (invalid trials as red ticks)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    trials = [r for r in store.trials() if r.get("status") in ("scored", "invalid")]
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+    xs, ys = [], []
+    for i, r in enumerate(trials, 1):
+        if r["status"] == "scored":
+            xs.append(i)
+            ys.append(float(r["score"]))
+        else:
+            ax.axvline(i, color="tab:red", alpha=0.3, lw=1)
+    if ys:
+        ax.plot(xs, ys, "o-", color="tab:blue", ms=4, lw=1, label="trial score")
+        ax.plot(xs, np.maximum.accumulate(ys), "-", color="tab:green", lw=2, label="best so far")
+        k = max(1, len(ys) // 3)
+        ax.hlines(np.mean(ys[:k]), xs[0], xs[k - 1], color="gray", ls="--", lw=1)
+        ax.hlines(
+            np.mean(ys[-k:]),
+            xs[-k],
+            xs[-1],
+            color="gray",
+            ls="--",
+            lw=1,
+            label="mean of first / last third",
+        )
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_xlabel("trial (performed)")
+    ax.set_ylabel("score (z against baseline)")
+    ax.set_title(f"{store.path.name}: trial scores")
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def _feedback_series(store: SessionStore) -> list[dict[str, Any]]:
+    """The recorded feedback stream of every run (type Feedback, the run's source id)."""
+    runs = [r for r in store.records() if r.get("kind") == "run" and r.get("part")]
+    out = []
+    for run in runs:
+        part = store.path / "recordings" / run["part"]
+        if not part.is_file():
+            continue
+        try:
+            streams = load_xdf_streams(part)
+        except Exception:  # a torn file still gives the other parts
+            continue
+        want = (run.get("feedback") or {}).get("source_id")
+        for s in streams:
+            if (
+                stream_field(s, "type") == "Feedback"
+                and (not want or stream_field(s, "source_id") == want)
+                and len(s["time_stamps"])
+            ):
+                out.append(
+                    {
+                        "t": np.asarray(s["time_stamps"]),
+                        "x": np.asarray(s["time_series"], dtype=float),
+                    }
+                )
+    return out
+
+
+def plot_eeg(store: SessionStore, out: Path) -> Path:
+    """Feedback score, relative alpha/theta and quality over time, trials shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = _feedback_series(store)
+    records = store.records()
+    t0 = min((float(s["t"][0]) for s in series), default=0.0)
+    fig, axes = plt.subplots(3, 1, figsize=(9, 6.5), dpi=110, sharex=True)
+    for s in series:
+        t = s["t"] - t0
+        x = s["x"]
+        axes[0].plot(t, x[:, 0], color="tab:blue", lw=0.8)
+        axes[1].plot(t, x[:, 1], color="tab:orange", lw=0.8, label="alpha")
+        axes[1].plot(t, x[:, 2], color="tab:purple", lw=0.8, label="theta")
+        axes[2].plot(t, x[:, 3], color="tab:green", lw=0.8, label="quality")
+        rej = x[:, 4] < 0.5
+        axes[2].plot(
+            t[rej], np.zeros(int(rej.sum())), "|", color="tab:red", ms=6, label="rejected window"
+        )
+    for r in records:
+        if r.get("kind") == "baseline":
+            for ax in axes:
+                ax.axvspan(r["start"] - t0, r["end"] - t0, color="gold", alpha=0.25, lw=0)
+        if r.get("kind") == "trial" and r.get("started") and r.get("done"):
+            color = "tab:blue" if r.get("status") == "scored" else "tab:red"
+            for ax in axes:
+                ax.axvspan(r["started"] - t0, r["done"] - t0, color=color, alpha=0.08, lw=0)
+    axes[0].set_ylabel("score (z)")
+    axes[1].set_ylabel("relative power")
+    axes[2].set_ylabel("quality")
+    axes[2].set_xlabel("time since recording start (s); gold: baseline, blue: trials")
+    handles, labels = axes[1].get_legend_handles_labels()
+    if handles:
+        axes[1].legend(handles[:2], labels[:2], fontsize=8, loc="upper right")
+    if not series:
+        axes[0].text(
+            0.5, 0.5, "no feedback stream recorded", transform=axes[0].transAxes, ha="center"
+        )
+    axes[0].set_title(f"{store.path.name}: live feedback (from the XDF)")
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)
+    return out
+
+
+def best_vector(store: SessionStore) -> tuple[np.ndarray | None, int | None, float]:
+    """The learner's recommendation after the last trial, its trial number and score."""
+    scored = store.scored_trials()
+    if not scored:
+        return None, None, math.nan
+    vector: np.ndarray | None = None
+    last = [r for r in store.trials() if r.get("checkpoint")]
+    if last:
+        try:
+            from choreo.gan.learner import Learner
+
+            learner = Learner.load(
+                store.path / "checkpoints" / last[-1]["checkpoint"],
+                checkpoint=store.settings().learner.checkpoint,
+            )
+            vector = np.asarray(learner.recommend(), dtype=np.uint8)
+        except Exception:  # fall back to the best observed score
+            vector = None
+    if vector is not None:
+        for r in scored:
+            if r["vector"] == vector.tolist():
+                return vector, int(r["n"]), float(r["score"])
+    best = max(scored, key=lambda r: float(r["score"]))
+    return np.asarray(best["vector"], dtype=np.uint8), int(best["n"]), float(best["score"])
+
+
+def plot_best(vector: np.ndarray, folder: Path) -> list[Path]:
+    """Joint curves and a still of the arm for ``vector`` (robot package's render functions)."""
+    from choreo.robot import render
+
+    joints = folder / "best_joints.png"
+    arm = folder / "best_arm.png"
+    render.plot_joint_curves(vector, joints)
+    render.render_still(vector, arm)
+    return [joints, arm]
+
+
+def make_report(path: str | os.PathLike[str]) -> Report:
+    """Write the report of the session in ``path`` (figures, index.html, report.json)."""
+    store = SessionStore.open(path)
+    folder = store.report_dir
+    folder.mkdir(exist_ok=True)
+    figures = [plot_scores(store, folder / "scores.png"), plot_eeg(store, folder / "eeg.png")]
+    vector, best_n, best_score = best_vector(store)
+    notes: list[str] = []
+    if vector is not None:
+        try:
+            figures += plot_best(vector, folder)
+        except Exception as exc:  # the robot drawings are a bonus, never lose the rest
+            notes.append(f"robot figures not drawn: {type(exc).__name__}: {exc}")
+    scores = [float(r["score"]) for r in store.scored_trials()]
+    first, last = _thirds(scores)
+    table = trial_table(store)
+    report = Report(folder, figures, len(scores), first, last, best_n, best_score, table)
+    write_json_atomic(
+        folder / "report.json",
+        {
+            "session": store.path.name,
+            "n_scored": len(scores),
+            "scores": scores,
+            "first_third_mean": first,
+            "last_third_mean": last,
+            "best_trial": best_n,
+            "best_score": best_score,
+            "best_vector": vector.tolist() if vector is not None else None,
+            "trials": table,
+            "notes": notes,
+        },
+    )
+    _write_html(store, report, notes)
+    return report
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    return f"{v:+.3f}" if isinstance(v, float) else str(v)
+
+
+def _write_html(store: SessionStore, report: Report, notes: list[str]) -> None:
+    rows = "\n".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(_cell(v))}</td>"
+            for v in (
+                r["n"],
+                r["trial"],
+                r["status"],
+                r["score"],
+                r["n_windows"],
+                r["rejected_share"],
+                r["reason"],
+            )
+        )
+        + "</tr>"
+        for r in report.table
+    )
+    imgs = "\n".join(
+        f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>'
+        for p in report.figures
+    )
+    meta = store.meta()
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>choreo session {html.escape(store.path.name)}</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}} img{{max-width:100%}}
+table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}</style></head>
+<body>
+<h1>choreo session {html.escape(store.path.name)}</h1>
+<p>{report.n_scored} scored trials; mean score of the first third {report.first_third_mean:+.2f} z,
+of the last third {report.last_third_mean:+.2f} z; best choreography: trial {report.best_trial}
+({report.best_score:+.2f} z).</p>
+<p>choreo {html.escape(str(meta.get("versions", {}).get("choreo", "?")))}, learner seed
+{html.escape(str(meta.get("seeds", {})))}.</p>
+{"".join(f"<p><em>{html.escape(n)}</em></p>" for n in notes)}
+{imgs}
+<h2>Trials</h2>
+<table><tr><th>n</th><th>id</th><th>status</th><th>score (z)</th><th>windows</th>
+<th>rejected share</th><th>note</th></tr>
+{rows}
+</table>
+</body></html>
+"""
+    (report.folder / "index.html").write_text(page, encoding="utf-8")

@@ -1,0 +1,86 @@
+"""The one place the session turns EEG into trial scores, live and in replay.
+
+Both :mod:`choreo.session.live` and :mod:`choreo.session.replay` build their pipeline,
+fix the baseline and score a trial through these functions, which only wire the EEG
+package's own code (:class:`choreo.eeg.pipeline.FeedbackPipeline`,
+:func:`choreo.eeg.feedback.aggregate_interval`); nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from choreo.config import validate
+from choreo.eeg.stream import StreamInfo
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """A trial's score, or why it has none."""
+
+    score: float
+    rejected_share: float
+    n_windows: int
+    valid: bool
+    reason: str = ""
+
+
+def build_pipeline(info: StreamInfo, scoring: dict[str, Any], device: str = "") -> Any:
+    """A :class:`~choreo.eeg.pipeline.FeedbackPipeline` for ``info`` with the session's settings.
+
+    Parameters
+    ----------
+    info
+        The EEG stream (units uV).
+    scoring
+        The ``[scoring]`` table of the session settings (EEG settings: ``bandpower``,
+        ``quality``, ``feedback``), validated by the EEG package's model.
+    device
+        Device profile name; empty: the one the source matched.
+    """
+    from choreo.eeg.devices import load_device, match_device
+    from choreo.eeg.pipeline import FeedbackPipeline
+    from choreo.eeg.settings import EegSettings
+
+    settings = validate(EegSettings, scoring, "session settings [scoring]")
+    if device:
+        profile = load_device(device)
+    elif info.device:
+        profile = load_device(info.device)
+    else:
+        profile = match_device(info)
+    return FeedbackPipeline(info, profile, settings)
+
+
+def calibrate(pipeline: Any, start: float, end: float) -> dict[str, Any]:
+    """Fix the pipeline's baseline from its windows in ``[start, end]`` (LSL s); return it."""
+    baseline = pipeline.calibrate(start, end)
+    return dict(baseline.to_dict())
+
+
+def restore_baseline(pipeline: Any, baseline: dict[str, Any]) -> None:
+    """Give the pipeline a baseline saved by :func:`calibrate` (resume, replay)."""
+    from choreo.eeg.feedback import Baseline
+
+    pipeline.set_baseline(Baseline.from_dict(baseline))
+
+
+def score_trial(samples: list[Any], start: float, end: float, min_windows: int) -> TrialOutcome:
+    """The trial score from the feedback samples whose window ends lie in ``[start, end]``."""
+    from choreo.eeg.feedback import aggregate_interval
+
+    ts = aggregate_interval(samples, start, end)
+    score = float(ts.score)
+    if ts.n_windows < min_windows or not math.isfinite(score):
+        return TrialOutcome(
+            score,
+            float(ts.rejected_share),
+            int(ts.n_windows),
+            False,
+            f"only {ts.n_windows} accepted windows"
+            if ts.n_windows < min_windows
+            else "no finite score",
+        )
+    return TrialOutcome(score, float(ts.rejected_share), int(ts.n_windows), True)
