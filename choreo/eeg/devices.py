@@ -138,10 +138,16 @@ def match_device(info: StreamInfo) -> DeviceProfile:
     """The profile that fits the stream's metadata best, or ``generic``.
 
     Name, type, channel count, labels and rate are compared (see
-    :class:`MatchRule`); ties go to the profile listed first.
+    :class:`MatchRule`); ties go to the profile listed first. A stream whose
+    metadata names a known profile (``info.device``, as choreo's own outlets
+    write it) gets that profile.
     """
+    profiles = known_devices()
+    for profile in profiles:
+        if info.device and info.device.lower() == profile.name:
+            return profile
     best, best_score = None, 0
-    for profile in known_devices():
+    for profile in profiles:
         score = _score(info, profile.match)
         if score > best_score:
             best, best_score = profile, score

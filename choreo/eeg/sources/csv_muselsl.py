@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +63,11 @@ def _channel_columns(path: Path, columns: list[str], profile: DeviceProfile) -> 
     return chans
 
 
-def _parse_slow(path: Path, usecols: list[int], n_fields: int) -> tuple[FloatArray, list[str]]:
+def _parse_slow(
+    path: Path, usecols: list[int], columns: list[str]
+) -> tuple[FloatArray, list[str]]:
     """Line-by-line parse that names the first bad line; used when the fast path fails."""
+    n_fields = len(columns)
     notes: list[str] = []
     rows: list[list[float]] = []
     with path.open("r", encoding="utf-8", newline="") as fh:
@@ -91,7 +95,8 @@ def _parse_slow(path: Path, usecols: list[int], n_fields: int) -> tuple[FloatArr
                 row.append(float(text))
             except ValueError:
                 raise InputError(
-                    f"{path}, line {lineno}: cannot read '{text}' as a number (column {col + 1})"
+                    f"{path}, line {lineno}: cannot read '{text}' as a number "
+                    f"(column '{columns[col]}')"
                 ) from None
         rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(usecols)), notes
@@ -123,9 +128,11 @@ def read_muselsl_csv(path: Path, profile: DeviceProfile) -> Recording:
     usecols = [columns.index(TIME_COLUMN)] + [columns.index(ch) for ch in channels]
     notes: list[str] = []
     try:
-        table = np.loadtxt(path, delimiter=",", skiprows=1, usecols=usecols, ndmin=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "no data": reported below
+            table = np.loadtxt(path, delimiter=",", skiprows=1, usecols=usecols, ndmin=2)
     except (ValueError, IndexError):
-        table, notes = _parse_slow(path, usecols, len(columns))
+        table, notes = _parse_slow(path, usecols, columns)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
