@@ -1,0 +1,83 @@
+"""Faults during a session: EEG lost, bridge silent, a choreography the bridge rejects."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from choreo.session.live import SessionHooks, run_session
+from choreo.session.store import SessionStore
+
+from .conftest import PausableEEG, fast_settings
+
+
+def test_eeg_loss_and_silent_bridge(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
+    """EEG lost in one trial and the bridge frozen in another: both invalid, both replayed."""
+    bridge = bridge_process(speed=20.0)
+    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=2, record=False)
+    seen: list[int] = []
+
+    def start(trial_id: int, vector: np.ndarray) -> None:
+        seen.append(trial_id)
+        if trial_id == 1:
+            eeg.pause_for(2.0)  # longer than lost_after_s = 0.6
+        if trial_id == 3:
+            os.kill(bridge.proc.pid, signal.SIGSTOP)  # no state messages any more
+            threading.Timer(2.5, os.kill, (bridge.proc.pid, signal.SIGCONT)).start()
+
+    result = run_session(settings, hooks=SessionHooks(on_trial_start=start))
+    assert result.stopped == "completed"
+    store = SessionStore.open(result.path)
+    trials = store.trials()
+    by_id = {t["trial"]: t for t in trials}
+    assert by_id[1]["status"] == "invalid"
+    assert by_id[1]["cause"] == "eeg_lost"
+    assert by_id[2]["status"] == "scored"
+    assert by_id[2]["proposed"] is False
+    assert by_id[2]["vector"] == by_id[1]["vector"]  # the lost trial is performed again
+    assert by_id[3]["status"] == "invalid"
+    assert by_id[3]["cause"] in (
+        "bridge_silent",
+        "bridge_fault",
+    )
+    scored = [t for t in trials if t["status"] == "scored"]
+    assert len(scored) == 2
+    assert scored[-1]["vector"] == by_id[3]["vector"]
+    pauses = [r["reason"] for r in store.records() if r.get("kind") == "pause"]
+    assert pauses[0] == "eeg_lost"
+    assert "bridge_silent" in pauses or by_id[3]["cause"] == "bridge_fault"
+    assert result.n_invalid == 2
+
+
+def test_rejected_choreography_is_logged_and_another_proposed(
+    tmp_path: Path,
+    eeg: PausableEEG,
+    bridge_process,  # type: ignore[no-untyped-def]
+) -> None:
+    """A bridge stricter than the learner's check rejects some proposals; the session goes on."""
+    strict = tmp_path / "strict.toml"
+    from choreo.config import CONFIG_DIR
+
+    text = (CONFIG_DIR / "robot" / "kr6r900sixx.toml").read_text()
+    strict.write_text(STRICTER(text))
+    bridge = bridge_process(speed=40.0, extra=["--config", str(strict)])
+    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=2, record=False)
+    result = run_session(settings)
+    store = SessionStore.open(result.path)
+    rejected = [t for t in store.trials() if t["status"] == "rejected"]
+    assert result.n_scored == 2
+    assert rejected, "the stricter bridge rejected nothing"
+    assert all(t["reason"] and t["proposed"] for t in rejected)
+    vectors = [tuple(t["vector"]) for t in store.trials()]
+    assert len(set(vectors)) == len(vectors)  # a rejected one is not offered again
+
+
+def STRICTER(text: str) -> str:
+    """The shipped robot configuration with a floor high enough to reject some motions."""
+    import re
+
+    return re.sub(r"floor_z_m\s*=\s*[0-9.]+", "floor_z_m = 0.75", text)
