@@ -158,9 +158,11 @@ def forward_kinematics(q_deg: ArrayLike, dtype: DTypeLike = np.float64) -> NDArr
     # The arm plane after A1: A2 and A3 turn about y.
     x = shoulder + upper_arm * c2 + elbow_offset * s23 + (forearm + hx) * c23 + hz * s23
     z = base_z - upper_arm * s2 + elbow_offset * c23 - (forearm + hx) * s23 + hz * c23
-    out = np.empty((*q.shape[:-1], 3), dtype=dtype)
+    # Coordinate-major storage, returned as a (..., 3) view: per-coordinate
+    # reductions over many samples (the workspace check) stay contiguous.
+    out = np.empty((3, *q.shape[:-1]), dtype=dtype)
     # A1 turns about -z.
-    out[..., 0] = x * c1 + hy * s1
-    out[..., 1] = -x * s1 + hy * c1
-    out[..., 2] = z
-    return out
+    out[0] = x * c1 + hy * s1
+    out[1] = -x * s1 + hy * c1
+    out[2] = z
+    return np.moveaxis(out, 0, -1)
