@@ -32,7 +32,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -284,6 +284,13 @@ def run_method(
     }
 
 
+def _run_here(fn: Callable[[Any], Any], arg: Any) -> Future[Any]:
+    """Run ``fn(arg)`` now and wrap the result like an executor would."""
+    fut: Future[Any] = Future()
+    fut.set_result(fn(arg))
+    return fut
+
+
 def _init_worker() -> None:
     import torch
 
@@ -294,8 +301,8 @@ def _run_job(args: tuple[str, int, str, int, str | None]) -> dict[str, Any]:
     return run_method(*args)
 
 
-def _ref_job(args: tuple[str, int, Path | None]) -> Reference:
-    return reference_optimum(args[0], args[1], args[2])
+def _ref_job(args: tuple[str, int, Path | None, int]) -> Reference:
+    return reference_optimum(args[0], args[1], args[2], cma_evals=args[3])
 
 
 # -- summary -----------------------------------------------------------------------------
@@ -452,10 +459,11 @@ def run_learning_benchmark(
     json_path: str | os.PathLike[str] | None = None,
     plot_path: str | os.PathLike[str] | None = None,
     workers: int = 2,
-    checkpoint: str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
     cache_dir: Path | None = DEFAULT_CACHE,
     progress: bool = True,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    reference_evals: int = 6000,
 ) -> dict[str, Any]:
     """Run every method on every participant and seed; print the table, write JSON and PNG.
 
@@ -490,10 +498,9 @@ def run_learning_benchmark(
     max_b = budgets[-1]
     console = Console()
     t0 = time.perf_counter()
-    ref_jobs = [(spec, s, cache_dir) for spec in specs for s in range(seeds)]
-    jobs = [
-        (spec, s, m, max_b, checkpoint) for spec in specs for s in range(seeds) for m in methods
-    ]
+    ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in range(seeds)]
+    ckpt = str(checkpoint) if checkpoint is not None else None
+    jobs = [(spec, s, m, max_b, ckpt) for spec in specs for s in range(seeds) for m in methods]
     refs: dict[tuple[str, int], Reference] = {}
     runs: list[dict[str, Any]] = []
     columns = (
@@ -502,22 +509,28 @@ def run_learning_benchmark(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with (
-        Progress(*columns, console=console, disable=not progress) as bar,
-        ProcessPoolExecutor(max_workers=max(1, workers), initializer=_init_worker) as pool,
-    ):
-        task = bar.add_task("reference optima", total=len(ref_jobs))
-        for fut in as_completed([pool.submit(_ref_job, j) for j in ref_jobs]):
-            ref = fut.result()
-            refs[(ref.participant, ref.seed)] = ref
-            bar.advance(task)
-        task = bar.add_task("runs (method x participant x seed)", total=len(jobs))
-        for fut in as_completed([pool.submit(_run_job, j) for j in jobs]):
-            res = fut.result()
-            runs.append(res)
-            if on_result is not None:
-                on_result(res)
-            bar.advance(task)
+    with Progress(*columns, console=console, disable=not progress) as bar:
+        pool: ProcessPoolExecutor | None = None
+        submit: Callable[..., Future[Any]] = _run_here
+        if workers > 0:  # else in this process (tests, debugging)
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+            submit = pool.submit
+        try:
+            task = bar.add_task("reference optima", total=len(ref_jobs))
+            for fut in as_completed([submit(_ref_job, j) for j in ref_jobs]):
+                ref = fut.result()
+                refs[(ref.participant, ref.seed)] = ref
+                bar.advance(task)
+            task = bar.add_task("runs (method x participant x seed)", total=len(jobs))
+            for fut in as_completed([submit(_run_job, j) for j in jobs]):
+                res = fut.result()
+                runs.append(res)
+                if on_result is not None:
+                    on_result(res)
+                bar.advance(task)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
     runs.sort(key=lambda r: (r["participant"], METHODS.index(r["method"]), r["seed"]))
     summary = summarise(runs, refs, budgets)
     print_table(summary, budgets, console)

@@ -1,0 +1,115 @@
+"""Synthetic participants: noise, habituation, drift, determinism, loading by import path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import kurtosis
+
+from choreo.errors import InputError
+from choreo.gan import participants as pm
+from choreo.gan.participants import (
+    BUILTIN_PARTICIPANTS,
+    CalmParticipant,
+    SweepParticipant,
+    load_participant,
+)
+from choreo.gan.prior import ProceduralPrior
+from choreo.robot.config import load_robot_config
+
+
+@pytest.fixture(scope="module")
+def vectors() -> np.ndarray:
+    """Unchecked procedural draws (realistic motions) and uniform random bytes."""
+    prior = ProceduralPrior(load_robot_config(), seed=3)
+    drawn = np.vstack([prior.draw(f, 20) for f in ("swing", "sweep", "repetition")])
+    rand = np.random.default_rng(0).integers(0, 256, (60, 196), dtype=np.uint8)
+    return np.vstack([drawn, rand])
+
+
+@pytest.mark.parametrize("spec", BUILTIN_PARTICIPANTS)
+def test_same_seed_same_person_other_seed_other_person(spec: str, vectors: np.ndarray) -> None:
+    a, b, c = load_participant(spec, 1), load_participant(spec, 1), load_participant(spec, 2)
+    va, vb, vc = (np.array([p.true_value(v) for v in vectors[:10]]) for p in (a, b, c))
+    np.testing.assert_array_equal(va, vb)
+    assert not np.allclose(va - va.mean(), vc - vc.mean())  # other preferences, not just offset
+    ra = [a.respond(v) for v in vectors[:10]]
+    rb = [b.respond(v) for v in vectors[:10]]
+    assert ra == rb
+
+
+@pytest.mark.parametrize("cls", [CalmParticipant, SweepParticipant])
+def test_true_value_batch_matches_single_and_motions_beat_random(
+    cls: type, vectors: np.ndarray
+) -> None:
+    p = cls(0)
+    batch = p.true_values(vectors)
+    single = np.array([p.true_value(v) for v in vectors])
+    np.testing.assert_allclose(batch, single, rtol=0, atol=1e-12)
+    # Structured procedural motion relaxes more than uniform random bytes (which thrash).
+    assert np.median(batch[:60]) > np.median(batch[60:]) + 0.2 * pm.EFFECT_RANGE_Z
+
+
+def test_noise_is_heavy_tailed_with_the_calibrated_scale(vectors: np.ndarray) -> None:
+    p = CalmParticipant(5)
+    v = vectors[0]
+    truth = p.true_value(v)
+    noise = []
+    for _ in range(2500):
+        p._recent.clear()  # no habituation, no drift: the noise alone
+        p._drift = 0.0
+        noise.append(p.respond(v) - truth)
+    noise_arr = np.array(noise) - np.array(noise).mean()
+    # Student-t with 3 dof: robust scale ~ the configured one, large excess kurtosis.
+    iqr = np.subtract(*np.percentile(noise_arr, [75, 25]))
+    assert iqr / 1.53 == pytest.approx(pm.NOISE_SCALE_Z, rel=0.2)  # t3 IQR = 1.53 scale
+    assert kurtosis(noise_arr) > 2.0
+    assert np.abs(noise_arr).max() > 6 * pm.NOISE_SCALE_Z
+
+
+def test_habituation_lowers_the_response_to_a_repeated_motion(vectors: np.ndarray) -> None:
+    v, other = vectors[0], vectors[45]
+    fresh, repeated = [], []
+    for seed in range(200):
+        a = CalmParticipant(seed)
+        a.respond(other)
+        fresh.append(a.respond(v) - a.true_value(v))
+        b = CalmParticipant(seed)
+        b.respond(v)
+        repeated.append(b.respond(v) - b.true_value(v))
+    # Same noise draws in both arms (same seed, same call count): the difference is habituation.
+    diff = np.array(fresh) - np.array(repeated)
+    assert np.median(diff) == pytest.approx(pm.HABITUATION_Z, rel=0.05)
+    assert CalmParticipant(0).habituation(v) == 0.0
+
+
+def test_drift_moves_the_level_slowly_over_trials(vectors: np.ndarray) -> None:
+    p = SweepParticipant(7, noise_scale=0.0)
+    walk = []
+    for i in range(300):
+        v = vectors[60 + i % 60]  # random vectors, never similar: no habituation
+        walk.append(p.respond(v) - p.true_value(v))
+    walk_arr = np.array(walk)
+    assert walk_arr.std() > 0.05  # it moves
+    steps = np.diff(walk_arr)
+    assert np.abs(steps).max() < 0.25  # slowly (no jumps)
+    assert np.corrcoef(walk_arr[:-1], walk_arr[1:])[0, 1] > 0.8
+
+
+def test_load_participant_errors() -> None:
+    with pytest.raises(InputError, match="module:Class"):
+        load_participant("choreo.gan.participants", 0)
+    with pytest.raises(InputError, match="cannot import"):
+        load_participant("no_such_module_xyz:Person", 0)
+    with pytest.raises(InputError, match="no class"):
+        load_participant("choreo.gan.participants:Nobody", 0)
+    with pytest.raises(InputError, match="respond"):
+        load_participant("fractions:Fraction", 0)
+
+
+def test_bad_vector_is_refused() -> None:
+    p = CalmParticipant(0)
+    with pytest.raises(InputError, match="196"):
+        p.respond(np.zeros(10, dtype=np.uint8))
+    with pytest.raises(InputError, match="outside"):
+        p.true_value(np.full(196, 300))
