@@ -357,7 +357,7 @@ class Bridge:
             return "busy", f"busy: {what} is in motion"
         not_ready = self.backend.not_ready()
         if not_ready is not None:
-            return "not_ready", not_ready
+            return "not_ready", f"not ready: {not_ready}"
         return None
 
     def _play(self, trial: int, vector: np.ndarray, sender: tuple[str, int]) -> None:
@@ -416,7 +416,7 @@ class Bridge:
             try:
                 self.backend.begin(traj, now)
             except ChoreoError as exc:
-                self._reject("not_ready", str(exc), traj.trial, sender)
+                self._reject("not_ready", f"not ready: {exc}", traj.trial, sender)
                 return
             self._motion = _Motion(traj.kind, traj.trial, now)
             self.play_begun_t = now

@@ -190,7 +190,7 @@ def _decode_message(data: bytes) -> Command | Rejection:
 
 
 def _decode_bundle(data: bytes, depth: int, out: list[Command | Rejection]) -> None:
-    if depth > MAX_BUNDLE_DEPTH:
+    if depth >= MAX_BUNDLE_DEPTH:
         raise _Bad(MALFORMED, f"bundles nested deeper than {MAX_BUNDLE_DEPTH}")
     if len(data) < 16:
         raise _Bad(MALFORMED, "bundle without a time tag (truncated packet)")
