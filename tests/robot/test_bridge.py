@@ -12,6 +12,7 @@ from bridge_fixtures import LONG_SEED, second_difference_accel, sim_bridge, wait
 
 from choreo.errors import ConfigError, StreamError
 from choreo.robot import osc_protocol as osc
+from choreo.robot.bridge import Bridge
 from choreo.robot.bridge_settings import BridgeSettings
 from choreo.robot.client import BridgeClient
 from choreo.robot.codec import random_vector
@@ -210,7 +211,6 @@ def test_allow_list_refuses_other_senders() -> None:
 def test_binding_off_loopback_needs_an_allow_list() -> None:
     with pytest.raises(ValueError, match="allow-list"):
         BridgeSettings(listen=("0.0.0.0", 9000))
+    settings = BridgeSettings(backend="rsi", speed=2.0)
     with pytest.raises(ConfigError, match="speed"):
-        from choreo.robot.bridge import Bridge
-
-        Bridge(BridgeSettings(backend="rsi", speed=2.0))
+        Bridge(settings)
