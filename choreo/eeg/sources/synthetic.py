@@ -14,10 +14,9 @@ The signal of each channel is a sum of
   white noise.
 
 Every component draws from its own random stream in sample order, so the
-same seed gives the same signal whatever the chunk sizes (as long as the
-relaxation level is a constant). A relaxation callable is evaluated once per
-chunk, at the chunk's first timestamp, and the rhythm amplitudes move linearly
-to it across the chunk, so no step appears.
+same seed gives the same signal whatever the chunk sizes. A relaxation
+callable of time is evaluated every 1/16 s of signal and interpolated
+linearly in between, so the rhythm amplitudes never step.
 """
 
 from __future__ import annotations
@@ -153,7 +152,8 @@ class SyntheticEEG(SourceBase):
         self._alpha_zi = np.zeros((2, n_ch))
         self._theta_zi = np.zeros((2, n_ch))
         self._line_phase = float(self._rng["line"].uniform(0, 2 * np.pi))
-        self._level = self._relaxation_at(self.start_time)
+        self._grid = max(1, round(self.sfreq / 16))
+        self._grid_cache: dict[int, float] = {}
         # Pending events: (start sample, length, amplitude, kind); the next arrival times.
         self._events: list[tuple[int, int, float, str]] = []
         self._next_blink = self._arrival("blink", s.blink_rate_hz, 0)
@@ -172,6 +172,30 @@ class SyntheticEEG(SourceBase):
     def _relaxation_at(self, t: float) -> float:
         level = self.relaxation(t) if callable(self.relaxation) else self.relaxation
         return float(np.clip(level, 0.0, 1.0))
+
+    def _levels(self, start: int, n: int) -> FloatArray:
+        """Relaxation level at samples ``start .. start + n - 1``.
+
+        A callable is evaluated on a fixed grid (every 1/16 s from the first
+        sample, at the grid point's timestamp) and interpolated linearly, so
+        the level moves smoothly and does not depend on the chunk sizes.
+        """
+        if not callable(self.relaxation):
+            return np.full(n, self._relaxation_at(0.0))
+        grid = self._grid
+        first, last = start // grid, (start + n - 1) // grid + 1
+        points = np.arange(first, last + 1) * grid
+        values = [self._grid_level(int(k)) for k in range(first, last + 1)]
+        return np.interp(start + np.arange(n), points, values)
+
+    def _grid_level(self, k: int) -> float:
+        # One evaluation per grid point, even when two chunks share it.
+        if k not in self._grid_cache:
+            if len(self._grid_cache) > 64:
+                self._grid_cache.clear()
+            t = self.start_time + k * self._grid / self.sfreq
+            self._grid_cache[k] = self._relaxation_at(t)
+        return self._grid_cache[k]
 
     def _rhythm_shape(self, level: FloatArray) -> FloatArray:
         """Rhythm amplitude relative to relaxation 1, for relaxation ``level`` (0..1).
@@ -241,10 +265,8 @@ class SyntheticEEG(SourceBase):
             )
             x += y
         x *= self._pink_gain
-        # Rhythms, amplitude ramping from the previous level to the current one.
-        new_level = self._relaxation_at(float(t[0])) if n else self._level
-        level = self._level + (new_level - self._level) * (np.arange(1, n + 1) / max(n, 1))
-        self._level = new_level
+        # Rhythms, amplitude following the relaxation level (see _levels).
+        level = self._levels(start, n)
         gain = self._rhythm_shape(level)[:, None] * self._rhythm_gain
         for amp, a, g, zi_name, rng in (
             (s.alpha_uv, self._alpha_a, self._alpha_g, "_alpha_zi", self._rng["alpha"]),

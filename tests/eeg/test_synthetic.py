@@ -1,0 +1,110 @@
+"""Synthetic EEG: determinism, the relaxation level, artefacts, line noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.signal import welch
+
+from choreo.eeg.devices import frontal_indices, load_device, temporal_indices
+from choreo.eeg.sources.synthetic import SyntheticEEG, SynthSettings
+from choreo.eeg.stream import Chunk
+
+CLEAN = SynthSettings(blink_rate_hz=0.0, muscle_rate_hz=0.0)
+
+
+def _relative_alpha_theta(x: np.ndarray, fs: float) -> np.ndarray:
+    """Relative 4-12 Hz power over 1-40 Hz, per channel, of one window."""
+    f, p = welch(x, fs, nperseg=len(x), axis=0)
+    return p[(f >= 4) & (f < 12)].sum(0) / p[(f >= 1) & (f <= 40)].sum(0)
+
+
+@pytest.mark.parametrize("relaxation", [0.3, lambda t: 0.5 + 0.5 * np.sin(t)])
+def test_same_seed_same_signal_whatever_the_chunks(relaxation) -> None:
+    a = SyntheticEEG("muse2016", seed=3, chunk_samples=7, relaxation=relaxation)
+    b = SyntheticEEG("muse2016", seed=3, chunk_samples=64, relaxation=relaxation)
+    c = SyntheticEEG("muse2016", seed=4, chunk_samples=64)
+    xa = Chunk.concat(a.read() for _ in range(400))  # 2800 samples, blinks included
+    xb = Chunk.concat(b.read() for _ in range(44))
+    np.testing.assert_array_equal(xa.data, xb.data[:2800])
+    np.testing.assert_array_equal(xa.timestamps, xb.timestamps[:2800])
+    assert not np.allclose(xb.data, Chunk.concat(c.read() for _ in range(44)).data)
+
+
+@pytest.mark.parametrize("device", ["muse2016", "enobio8", "enobio32"])
+def test_relaxation_raises_frontal_alpha_theta_in_2s_windows(device: str) -> None:
+    means = []
+    for level in (0.0, 0.5, 1.0):
+        src = SyntheticEEG(device, seed=11, relaxation=level, settings=CLEAN)
+        fr = frontal_indices(src.info, src.profile)
+        n = int(2 * src.sfreq)
+        windows = [
+            _relative_alpha_theta(src.generate(n).data[:, fr], src.sfreq).mean() for _ in range(12)
+        ]
+        means.append((np.mean(windows), np.std(windows)))
+    (m0, s0), (m5, _), (m1, s1) = means
+    assert m0 < m5 < m1
+    assert m0 < 0.42
+    assert m1 > 0.7
+    # Clear in single windows: the two extremes are several spreads apart.
+    assert m1 - m0 > 3 * max(s0, s1)
+
+
+def test_relaxation_callable_of_time() -> None:
+    src = SyntheticEEG(
+        "muse2016",
+        seed=2,
+        relaxation=lambda t: 0.0 if t < 20 else 1.0,
+        settings=CLEAN,
+        start_time=0.0,
+    )
+    fr = frontal_indices(src.info, src.profile)
+    x = src.generate(int(40 * src.sfreq)).data
+    early = _relative_alpha_theta(x[: 20 * 256, fr], 256.0).mean()
+    late = _relative_alpha_theta(x[20 * 256 :, fr], 256.0).mean()
+    assert late - early > 0.25
+
+
+def test_blinks_on_frontal_muscle_on_temporal() -> None:
+    src = SyntheticEEG(
+        "muse2016",
+        seed=7,
+        relaxation=0.5,
+        settings=SynthSettings(blink_rate_hz=0.5, muscle_rate_hz=0.3),
+    )
+    x = src.generate(int(60 * src.sfreq)).data
+    fr = frontal_indices(src.info, src.profile)
+    tp = temporal_indices(src.info, src.profile)
+    assert np.ptp(x[:, fr], axis=0).min() > 150  # blinks exceed the 150 uV rejection limit
+    assert np.ptp(x[:, tp], axis=0).max() < np.ptp(x[:, fr], axis=0).min()
+    f, p = welch(x, 256.0, nperseg=512, axis=0)
+    high = p[(f > 25) & (f < 45)].sum(0)
+    assert high[tp].min() > 3 * high[fr].max()  # muscle is broadband, on TP9/TP10
+
+
+@pytest.mark.parametrize("line", [50.0, 60.0])
+def test_line_noise_peak(line: float) -> None:
+    src = SyntheticEEG(
+        "enobio8", seed=1, settings=SynthSettings(line_hz=line, blink_rate_hz=0, muscle_rate_hz=0)
+    )
+    f, p = welch(src.generate(5000).data[:, 0], 500.0, nperseg=1000)
+    peak = p[np.argmin(np.abs(f - line))]
+    assert peak > 10 * np.median(p[(f > line - 8) & (f < line - 3)])
+
+
+def test_info_units_duration_and_unused_channel() -> None:
+    src = SyntheticEEG("muse2016", seed=0, duration=1.0, chunk_samples=100, start_time=5.0)
+    assert src.info.units == ("uV",) * 5
+    assert src.info.device == "muse2016"
+    chunks = list(src)
+    assert [c.n_samples for c in chunks] == [100, 100, 56]
+    assert chunks[0].timestamps[0] == 5.0
+    assert chunks[-1].timestamps[-1] == pytest.approx(5.0 + 255 / 256)
+    x = Chunk.concat(chunks).data
+    assert x[:, 4].std() > 2 * x[:, 1].std()  # Right AUX is noise
+
+
+def test_generic_profile_uses_its_montage() -> None:
+    src = SyntheticEEG(load_device("generic"), seed=0)
+    assert src.sfreq == 250.0
+    assert src.info.ch_names[:2] == ("Fp1", "Fp2")
