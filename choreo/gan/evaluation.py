@@ -40,27 +40,60 @@ NEAR_COPY_DEG = 1.0
 
 @dataclass(frozen=True)
 class Validity:
-    """Share of vectors passing the safety check, and the commonest reasons for failing."""
+    """Shares of vectors passing the safety check, and the commonest reasons for failing.
+
+    Attributes
+    ----------
+    share : float
+        Passing ``check_choreography`` under the configuration as it is.
+    strict_share : float
+        Passing with ``stretch = "reject"``: performed exactly as requested, no
+        segment slowed down by the planner (equal to ``share`` when the
+        configuration already rejects).
+    n : int
+        Vectors checked.
+    reasons : dict
+        Commonest failed layers under the configuration as it is.
+    strict_reasons : dict
+        Commonest failed layers under the strict check.
+    """
 
     share: float
+    strict_share: float
     n: int
     reasons: dict[str, int] = field(default_factory=dict)
+    strict_reasons: dict[str, int] = field(default_factory=dict)
 
 
 def validity(vectors: NDArray[np.uint8], cfg: RobotConfig) -> Validity:
-    """Check every vector with ``check_choreography`` as it is (no alteration)."""
+    """Check every vector with ``check_choreography`` as it is (never altered)."""
+    from choreo.gan.prior import strict_config
     from choreo.robot.safety import check_choreography
 
+    strict = strict_config(cfg)
     reasons: Counter[str] = Counter()
-    ok = 0
+    strict_reasons: Counter[str] = Counter()
+    ok = strict_ok = 0
     for v in vectors:
-        verdict = check_choreography(v, cfg)
+        verdict = check_choreography(v, strict)
+        if not verdict.ok:
+            strict_reasons[verdict.layer] += 1
+            if strict is not cfg:  # passing strictly implies passing; only recheck failures
+                verdict = check_choreography(v, cfg)
+        else:
+            strict_ok += 1
         if verdict.ok:
             ok += 1
         else:
-            # the reason names a keyframe or sample; keep its kind for counting
-            reasons[str(verdict.reason).split(":")[0][:60]] += 1
-    return Validity(ok / max(len(vectors), 1), len(vectors), dict(reasons.most_common(5)))
+            reasons[verdict.layer] += 1
+    n = max(len(vectors), 1)
+    return Validity(
+        ok / n,
+        strict_ok / n,
+        len(vectors),
+        dict(reasons.most_common(5)),
+        dict(strict_reasons.most_common(5)),
+    )
 
 
 def joint_trajectories(

@@ -12,9 +12,12 @@ and durations, then encoded with the robot codec:
 Segment durations are lengthened where a segment would need more than the
 configured speed and acceleration (a conservative rest-to-rest bound), so that
 most draws pass the robot's safety check as they are. Every vector is then
-checked with :func:`choreo.robot.safety.check_choreography`; the few that fail
-are replaced by fresh draws of the same family (never altered), and the share
-that failed before resampling is reported per family.
+checked with :func:`choreo.robot.safety.check_choreography` under the
+configuration with ``stretch = "reject"`` (:func:`strict_config`): it must pass
+*and* be performed exactly as requested, no segment slowed down by the
+planner. The few that fail are replaced by fresh draws of the same family
+(never altered), and the share that failed before resampling is reported per
+family.
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class _Ranges:
     home: NDArray[np.float64]
     vmax: NDArray[np.float64]
     amax: NDArray[np.float64]
+    jmax: NDArray[np.float64]
     dmin: float
     dmax: float
 
@@ -109,9 +113,17 @@ def _ranges(cfg: RobotConfig) -> _Ranges:
         home=np.clip(kr6.HOME_DEG, lo, hi),
         vmax=np.asarray(cfg.max_speed, dtype=np.float64),
         amax=np.asarray(cfg.max_accel, dtype=np.float64),
+        jmax=np.asarray(cfg.max_jerk, dtype=np.float64),
         dmin=float(cfg.segment_duration_s.min),
         dmax=float(cfg.segment_duration_s.max),
     )
+
+
+def strict_config(cfg: RobotConfig) -> RobotConfig:
+    """``cfg`` with ``stretch = "reject"``: a vector passes only if performed as requested."""
+    from choreo.robot.config import robot_config_with
+
+    return cfg if cfg.stretch == "reject" else robot_config_with(cfg, stretch="reject")
 
 
 class ProceduralPrior:
@@ -183,6 +195,7 @@ class ProceduralPrior:
         """
         from choreo.robot.safety import check_choreography
 
+        strict = strict_config(self.cfg)
         k = len(FAMILIES)
         counts = self._rng.multinomial(n, self.weights)
         drawn = np.zeros(k, dtype=np.int64)
@@ -198,7 +211,7 @@ class ProceduralPrior:
                 if need == 0:
                     break
                 cand = self.draw(name, need)
-                ok = np.array([check_choreography(v, self.cfg).ok for v in cand], dtype=bool)
+                ok = np.array([check_choreography(v, strict).ok for v in cand], dtype=bool)
                 if progress is not None:
                     progress(len(cand))
                 if first:
@@ -273,8 +286,12 @@ class ProceduralPrior:
             # rest-to-rest minimum time per axis: cruise-limited or triangle-limited
             triangle = 2.0 * np.sqrt(delta / r.amax)
             trapezoid = delta / r.vmax + r.vmax / r.amax
-            need = np.where(delta <= r.vmax**2 / r.amax, triangle, trapezoid).max(axis=2)
-            need = need * _TIME_MARGIN
+            need = np.where(delta <= r.vmax**2 / r.amax, triangle, trapezoid)
+            # the jerk limit: ramping the acceleration up and down costs about a/j more,
+            # and short moves are limited by jerk alone
+            need = need + np.where(delta > 0, r.amax / r.jmax, 0.0)
+            jerk_only = np.cbrt(32.0 * delta / r.jmax)
+            need = np.maximum(need, jerk_only).max(axis=2) * _TIME_MARGIN
             too_long = need > r.dmax
             if not too_long.any():
                 break
