@@ -1,0 +1,599 @@
+"""The EEG feedback pipeline: chunks in, feedback samples out, live and offline alike.
+
+:class:`FeedbackPipeline` chains the streaming band power
+(:mod:`choreo.eeg.bandpower`), the quality checks (:mod:`choreo.eeg.quality`)
+and the score (:mod:`choreo.eeg.feedback`). The live loop pushes LSL chunks
+into it; :func:`score_recording` pushes a whole file through the same object
+in one call (vectorised), so offline numbers are the live numbers. Chunking
+does not change any number (up to floating-point rounding).
+
+Without a baseline given, the pipeline calibrates itself from the accepted
+windows of its first ``feedback.calibration_s`` seconds (the score is NaN
+until then; 0 disables this and the score waits for :meth:`~FeedbackPipeline.
+set_baseline` or :meth:`~FeedbackPipeline.calibrate`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from choreo.eeg.bandpower import StreamingBandPower
+from choreo.eeg.devices import (
+    DeviceProfile,
+    channel_indices,
+    frontal_indices,
+    load_device,
+    match_device,
+)
+from choreo.eeg.feedback import (
+    Baseline,
+    FeedbackSample,
+    FeedbackScorer,
+    TrialScore,
+    aggregate_arrays,
+    frontal_relaxation,
+)
+from choreo.eeg.quality import (
+    ChannelQuality,
+    ChannelQualityTracker,
+    assess_windows,
+    describe_reasons,
+)
+from choreo.eeg.settings import EegSettings
+from choreo.eeg.stream import Chunk, FloatArray, StreamInfo
+from choreo.errors import InputError
+
+__all__ = [
+    "ChannelSummary",
+    "FeedbackPipeline",
+    "FeedbackSample",
+    "PipelineWindows",
+    "ScoreResult",
+    "load_baseline",
+    "score_recording",
+]
+
+
+@dataclass(frozen=True)
+class PipelineWindows:
+    """Everything the pipeline computed for a run of windows (arrays, one row per window).
+
+    Per channel (the processed channels, ``(n_windows, n_channels)``): ``rel_alpha``,
+    ``rel_theta``, ``total`` (uV^2), ``line`` (uV^2), ``accepted``, ``reasons``
+    (bit flags, see :mod:`choreo.eeg.quality`). Per window (``(n_windows,)``): ``t``
+    (window end, s), ``relaxation`` (frontal relative alpha+theta), ``frontal_alpha``,
+    ``frontal_theta``, ``frontal_accepted``, ``z``, ``score``, ``quality``.
+    """
+
+    t: FloatArray
+    rel_alpha: FloatArray
+    rel_theta: FloatArray
+    total: FloatArray
+    line: FloatArray
+    accepted: NDArray[np.bool_]
+    reasons: NDArray[np.uint8]
+    relaxation: FloatArray
+    frontal_alpha: FloatArray
+    frontal_theta: FloatArray
+    frontal_accepted: NDArray[np.bool_]
+    z: FloatArray
+    score: FloatArray
+    quality: FloatArray
+
+    @property
+    def n_windows(self) -> int:
+        """Number of windows."""
+        return int(self.t.shape[0])
+
+    @classmethod
+    def concat(cls, parts: list[PipelineWindows]) -> PipelineWindows:
+        """Join runs in order (at least one part)."""
+        if len(parts) == 1:
+            return parts[0]
+        names = cls.__dataclass_fields__
+        return cls(**{f: np.concatenate([getattr(p, f) for p in parts]) for f in names})
+
+    def samples(self) -> list[FeedbackSample]:
+        """One :class:`FeedbackSample` per window."""
+        cols = (
+            self.t.tolist(),
+            self.score.tolist(),
+            self.frontal_alpha.tolist(),
+            self.frontal_theta.tolist(),
+            self.quality.tolist(),
+            self.frontal_accepted.tolist(),
+            self.z.tolist(),
+            self.relaxation.tolist(),
+        )
+        return [FeedbackSample(*row) for row in zip(*cols, strict=True)]
+
+
+class FeedbackPipeline:
+    """Band power, quality and score of one EEG stream, fed chunk by chunk.
+
+    Parameters
+    ----------
+    info
+        The stream (samples in uV).
+    profile
+        Device profile; None: the one named in ``info.device``, else matched.
+    settings
+        EEG processing settings (defaults when None).
+    baseline
+        A baseline to score against from the start (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        When the rate is too low for the bands or no frontal channel is usable.
+    """
+
+    def __init__(
+        self,
+        info: StreamInfo,
+        profile: DeviceProfile | None = None,
+        settings: EegSettings | None = None,
+        baseline: Baseline | None = None,
+    ) -> None:
+        if profile is None:
+            profile = load_device(info.device) if info.device else match_device(info)
+        self.info = info
+        self.profile = profile
+        self.settings = settings or EegSettings()
+        #: Stream indices of the frontal channels (the score's channels).
+        self.frontal: list[int] = frontal_indices(info, profile)
+        unused = set(channel_indices(info, profile.unused))
+        #: Stream indices of the processed channels (all but the unused ones).
+        self.channels: list[int] = [i for i in range(info.n_channels) if i not in unused]
+        self._all_channels = len(self.channels) == info.n_channels
+        self._fpos = np.array([self.channels.index(i) for i in self.frontal])
+        self.ch_names = tuple(info.ch_names[i] for i in self.channels)
+        self.frontal_names = tuple(info.ch_names[i] for i in self.frontal)
+        self.bandpower = StreamingBandPower(
+            info.sfreq, len(self.channels), self.settings.bandpower
+        )
+        hop_s = self.bandpower.plan.hop_s
+        self.tracker = ChannelQualityTracker(self.ch_names, hop_s, self.settings.quality)
+        self.scorer = FeedbackScorer(self.frontal_names, self.settings.feedback, baseline)
+        self._span = max(1, round(self.settings.quality.index_span_s / hop_s))
+        self._recent = np.zeros((0, len(self.frontal)), dtype=bool)
+        # Per-window history of the frontal channels, for calibrate().
+        self._hist_t: list[FloatArray] = []
+        self._hist_ri: list[FloatArray] = []
+        self._hist_acc: list[NDArray[np.bool_]] = []
+        self._t0: float | None = None
+        cal = self.settings.feedback.calibration_s
+        self._calibrate_at = math.inf if baseline is not None or cal <= 0 else cal
+        self.calibration_error = ""
+
+    # ------------------------------------------------------------------ baseline
+    @property
+    def baseline(self) -> Baseline | None:
+        """The baseline in use (None before calibration)."""
+        return self.scorer.baseline
+
+    def set_baseline(self, baseline: Baseline) -> None:
+        """Score against ``baseline`` from now on (stops self-calibration)."""
+        self.scorer.set_baseline(baseline)
+        self._calibrate_at = math.inf
+
+    def calibrate(self, start: float, end: float) -> Baseline:
+        """Fix the baseline from the windows pushed so far that end in ``[start, end]`` (s).
+
+        Raises
+        ------
+        InputError
+            When too few windows there were accepted.
+        """
+        t, ri, acc = self._history()
+        inside = (t >= start) & (t <= end)
+        baseline = Baseline.from_windows(
+            self.frontal_names,
+            ri[inside],
+            acc[inside],
+            self.settings.feedback,
+            where=f"calibration block {start:.3f}..{end:.3f} s",
+        )
+        self.set_baseline(baseline)
+        return baseline
+
+    def _history(self) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+        if not self._hist_t:
+            n = len(self.frontal)
+            return np.empty(0), np.empty((0, n)), np.empty((0, n), dtype=bool)
+        if len(self._hist_t) > 1:
+            self._hist_t = [np.concatenate(self._hist_t)]
+            self._hist_ri = [np.concatenate(self._hist_ri)]
+            self._hist_acc = [np.concatenate(self._hist_acc)]
+        return self._hist_t[0], self._hist_ri[0], self._hist_acc[0]
+
+    # ------------------------------------------------------------------ pushing
+    def push(self, chunk: Chunk) -> list[FeedbackSample]:
+        """Process samples; one :class:`FeedbackSample` per completed window."""
+        return self.push_windows(chunk).samples()
+
+    def push_windows(self, chunk: Chunk) -> PipelineWindows:
+        """Process samples; all per-window arrays of the completed windows."""
+        data = chunk.data if self._all_channels else chunk.data[:, self.channels]
+        bp = self.bandpower.push(Chunk(data, chunk.timestamps))
+        q = assess_windows(bp, self.settings.quality)
+        self.tracker.update(bp, q)
+        fp = self._fpos
+        acc_f = q.accepted[:, fp]
+        rel_a, rel_t = bp.rel_alpha[:, fp], bp.rel_theta[:, fp]
+        ri_ch = rel_a + rel_t
+        if bp.n_windows:
+            self._hist_t.append(bp.t)
+            self._hist_ri.append(ri_ch)
+            self._hist_acc.append(acc_f)
+            if self._t0 is None:
+                self._t0 = float(bp.t[0]) - self.bandpower.plan.window_s
+        # Score, calibrating on the way when the calibration block ends inside this push.
+        z = np.full(bp.n_windows, np.nan)
+        score = np.full(bp.n_windows, np.nan)
+        done, n_w = 0, bp.n_windows
+        while done < n_w:
+            stop = n_w
+            if self._t0 is not None and math.isfinite(self._calibrate_at):
+                cal_end = self._t0 + self._calibrate_at
+                k = done + int(np.searchsorted(bp.t[done:], cal_end, side="right"))
+                if k < n_w:
+                    # The calibration block ends inside this push: score up to its end
+                    # (no baseline yet), calibrate, go on with the rest.
+                    stop = k
+            if stop > done:
+                sl = slice(done, stop)
+                z[sl], score[sl] = self.scorer.score(bp.t[sl], ri_ch[sl], acc_f[sl])
+            if stop < n_w:
+                self._self_calibrate(self._t0 + self._calibrate_at)  # type: ignore[operator]
+            done = stop
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_acc = acc_f.sum(axis=1)
+            f_alpha = np.where(n_acc > 0, np.where(acc_f, rel_a, 0.0).sum(axis=1) / n_acc, np.nan)
+            f_theta = np.where(n_acc > 0, np.where(acc_f, rel_t, 0.0).sum(axis=1) / n_acc, np.nan)
+        return PipelineWindows(
+            t=bp.t,
+            rel_alpha=bp.rel_alpha,
+            rel_theta=bp.rel_theta,
+            total=bp.total,
+            line=bp.line,
+            accepted=q.accepted,
+            reasons=q.reasons,
+            relaxation=frontal_relaxation(rel_a, rel_t, acc_f),
+            frontal_alpha=f_alpha,
+            frontal_theta=f_theta,
+            frontal_accepted=n_acc > 0,
+            z=z,
+            score=score,
+            quality=self._rolling_quality(acc_f),
+        )
+
+    def _self_calibrate(self, cal_end: float) -> None:
+        """Baseline from every window up to ``cal_end``; if too few, try again later."""
+        assert self._t0 is not None
+        t, ri, acc = self._history()
+        inside = t <= cal_end
+        try:
+            baseline = Baseline.from_windows(
+                self.frontal_names, ri[inside], acc[inside], self.settings.feedback
+            )
+        except InputError as exc:
+            self.calibration_error = str(exc)
+            self._calibrate_at += self.settings.feedback.calibration_s
+            return
+        self.calibration_error = ""
+        self.set_baseline(baseline)
+
+    def _rolling_quality(self, acc_f: NDArray[np.bool_]) -> FloatArray:
+        """Per window: share of the frontal channels' last ``span`` windows accepted."""
+        n = acc_f.shape[0]
+        if n == 0:
+            return np.empty(0)
+        run = np.concatenate([self._recent, acc_f]).astype(float)
+        k = self._recent.shape[0]
+        csum = np.concatenate([np.zeros((1, run.shape[1])), np.cumsum(run, axis=0)])
+        ends = np.arange(k + 1, k + n + 1)
+        starts = np.maximum(0, ends - self._span)
+        shares = (csum[ends] - csum[starts]) / (ends - starts)[:, None]
+        self._recent = run[-(self._span - 1) :].astype(bool) if self._span > 1 else run[:0]
+        return np.asarray(shares.mean(axis=1), dtype=float)
+
+    # ------------------------------------------------------------------ quality
+    def channel_report(self) -> list[ChannelQuality]:
+        """Quality index of each processed channel, over the recent windows."""
+        return self.tracker.channels()
+
+    def channel_quality(self) -> list[str]:
+        """Quality level per *stream* channel ("good"/"medium"/"bad"/"none")."""
+        levels = ["none"] * self.info.n_channels
+        for i, cq in zip(self.channels, self.tracker.channels(), strict=True):
+            levels[i] = cq.level
+        return levels
+
+
+# ====================================================================== whole files
+@dataclass(frozen=True)
+class ChannelSummary:
+    """One channel over a whole recording.
+
+    ``rel_alpha``, ``rel_theta`` and ``relaxation`` are means over its accepted
+    windows; ``line_ratio`` the median mains/1-40 Hz power; ``reasons`` the
+    rejection reasons seen, most frequent first.
+    """
+
+    name: str
+    frontal: bool
+    level: str
+    accepted_share: float
+    rel_alpha: float
+    rel_theta: float
+    relaxation: float
+    line_ratio: float
+    reasons: str
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What :func:`score_recording` found: per-window arrays and a summary.
+
+    Attributes
+    ----------
+    relaxation
+        Mean over the windows with an accepted frontal channel of the
+        relaxation index (frontal relative alpha + theta).
+    trial
+        Robust mean z-score of all scored windows, with the rejected share.
+    """
+
+    path: Path
+    info: StreamInfo
+    device: str
+    ch_names: tuple[str, ...]
+    frontal_names: tuple[str, ...]
+    windows: PipelineWindows
+    channels: list[ChannelSummary]
+    relaxation: float
+    rel_alpha: float
+    rel_theta: float
+    trial: TrialScore
+    baseline: Baseline | None
+    baseline_source: str
+    window_s: float
+    hop_s: float
+    n_gaps: int
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def accepted_share(self) -> float:
+        """Share of windows with at least one accepted frontal channel."""
+        return float(self.windows.frontal_accepted.mean())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: summary, channels and the per-window values (NaN -> null)."""
+        w = self.windows
+
+        def col(a: NDArray[Any]) -> list[Any]:
+            return [
+                None if isinstance(v, float) and not math.isfinite(v) else v for v in a.tolist()
+            ]
+
+        def num(v: float) -> float | None:
+            return v if math.isfinite(v) else None
+
+        return {
+            "file": str(self.path),
+            "device": self.device,
+            "sfreq": self.info.sfreq,
+            "channels": list(self.ch_names),
+            "frontal": list(self.frontal_names),
+            "window_s": self.window_s,
+            "hop_s": self.hop_s,
+            "gaps": self.n_gaps,
+            "notes": list(self.notes),
+            "summary": {
+                "relaxation_index": num(self.relaxation),
+                "rel_alpha": num(self.rel_alpha),
+                "rel_theta": num(self.rel_theta),
+                "score": num(self.trial.score),
+                "rejected_share": self.trial.rejected_share,
+                "scored_windows": self.trial.n_windows,
+                "windows": w.n_windows,
+                "frontal_accepted_share": self.accepted_share,
+                "baseline": self.baseline.to_dict() if self.baseline else None,
+                "baseline_source": self.baseline_source,
+            },
+            "channel_summary": [
+                {k: (num(v) if isinstance(v, float) else v) for k, v in vars(c).items()}
+                for c in self.channels
+            ],
+            "windows": {
+                "t": w.t.tolist(),
+                "relaxation": col(w.relaxation),
+                "rel_alpha": col(w.frontal_alpha),
+                "rel_theta": col(w.frontal_theta),
+                "z": col(w.z),
+                "score": col(w.score),
+                "quality": col(w.quality),
+                "accepted": w.frontal_accepted.tolist(),
+                "per_channel": {
+                    name: {
+                        "rel_alpha": col(w.rel_alpha[:, i]),
+                        "rel_theta": col(w.rel_theta[:, i]),
+                        "accepted": w.accepted[:, i].tolist(),
+                        "reasons": w.reasons[:, i].tolist(),
+                    }
+                    for i, name in enumerate(self.ch_names)
+                },
+            },
+        }
+
+
+def _profile_for(info: StreamInfo, device: str | DeviceProfile | None) -> DeviceProfile:
+    if device is not None:
+        return load_device(device)
+    return load_device(info.device) if info.device else match_device(info)
+
+
+def load_baseline(
+    source: str | os.PathLike[str],
+    device: str | DeviceProfile | None = None,
+    settings: EegSettings | None = None,
+) -> Baseline:
+    """A baseline from a JSON file (:meth:`Baseline.save`) or from a whole recording.
+
+    A recording gives the mean and spread of its accepted windows.
+
+    Raises
+    ------
+    InputError
+        Unreadable file, or too few accepted windows.
+    """
+    p = Path(source)
+    if p.suffix.lower() == ".json":
+        return Baseline.load(p)
+    from choreo.eeg.sources.files import read_recording
+
+    settings = settings or EegSettings()
+    rec = read_recording(p, device)
+    no_cal = settings.feedback.model_copy(update={"calibration_s": 0.0})
+    pipe = FeedbackPipeline(
+        rec.info,
+        _profile_for(rec.info, device),
+        settings.model_copy(update={"feedback": no_cal}),
+    )
+    w = pipe.push_windows(rec.as_chunk())
+    return Baseline.from_windows(
+        pipe.frontal_names,
+        w.rel_alpha[:, pipe._fpos] + w.rel_theta[:, pipe._fpos],
+        w.accepted[:, pipe._fpos],
+        settings.feedback,
+        where=str(p),
+    )
+
+
+def score_recording(
+    path: str | os.PathLike[str],
+    device: str | DeviceProfile | None = None,
+    baseline: Baseline | str | os.PathLike[str] | None = None,
+    settings: EegSettings | None = None,
+) -> ScoreResult:
+    """Score a whole recording with the live pipeline (one vectorised push).
+
+    Parameters
+    ----------
+    path
+        A recording (muselsl CSV, XDF, or what MNE reads).
+    device
+        Device profile name or object (default: from the file, or matched).
+    baseline
+        A :class:`Baseline`, a baseline JSON or recording to take one from, or
+        None: the first ``feedback.calibration_s`` seconds of this recording.
+    settings
+        EEG processing settings (default: ``configs/eeg.toml``).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, no usable frontal channel, rate too low, recording
+        shorter than one window, or no accepted frontal window at all.
+    """
+    from choreo.eeg.settings import load_eeg_settings
+    from choreo.eeg.sources.files import read_recording
+
+    settings = settings or load_eeg_settings()
+    p = Path(path)
+    rec = read_recording(p, device)
+    profile = _profile_for(rec.info, device)
+    source = f"first {settings.feedback.calibration_s:g} s"
+    if baseline is not None and not isinstance(baseline, Baseline):
+        source = str(baseline)
+        baseline = load_baseline(baseline, device, settings)
+    elif isinstance(baseline, Baseline):
+        source = "given"
+    pipe = FeedbackPipeline(rec.info, profile, settings, baseline)
+    w = pipe.push_windows(rec.as_chunk())
+    plan = pipe.bandpower.plan
+    if w.n_windows == 0:
+        raise InputError(
+            f"{p}: no complete {plan.window_s:g} s window without a gap "
+            f"({rec.n_samples} samples, {len(rec.gaps)} gaps)"
+        )
+    fp = pipe._fpos
+    if not w.frontal_accepted.any():
+        why = "; ".join(
+            f"{pipe.frontal_names[j]}: {_main_reasons(w.reasons[:, i])}" for j, i in enumerate(fp)
+        )
+        raise InputError(f"{p}: no usable frontal window ({why})")
+    channels = []
+    for i, name in enumerate(pipe.ch_names):
+        acc = w.accepted[:, i]
+        share = float(acc.mean())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = w.line[acc, i] / w.total[acc, i]
+        ratio = ratio[np.isfinite(ratio)]
+        line_ratio = float(np.median(ratio)) if ratio.size else math.nan
+        qs = settings.quality
+        level = (
+            "good"
+            if share >= qs.good_share and not line_ratio > qs.line_ratio_max
+            else "medium"
+            if share >= qs.medium_share
+            else "bad"
+        )
+        ra = float(w.rel_alpha[acc, i].mean()) if acc.any() else math.nan
+        rt = float(w.rel_theta[acc, i].mean()) if acc.any() else math.nan
+        channels.append(
+            ChannelSummary(
+                name,
+                i in fp,
+                level,
+                share,
+                ra,
+                rt,
+                ra + rt,
+                line_ratio,
+                _main_reasons(w.reasons[:, i]),
+            )
+        )
+    fa = w.frontal_accepted
+    trial = aggregate_arrays(w.t, w.z, fa, -math.inf, math.inf, settings.feedback.trim)
+    notes = list(rec.notes)
+    if pipe.calibration_error and pipe.baseline is None:
+        notes.append(f"no baseline: {pipe.calibration_error}")
+    return ScoreResult(
+        path=p,
+        info=rec.info,
+        device=profile.name,
+        ch_names=pipe.ch_names,
+        frontal_names=pipe.frontal_names,
+        windows=w,
+        channels=channels,
+        relaxation=float(np.mean(w.relaxation[fa])),
+        rel_alpha=float(np.mean(w.frontal_alpha[fa])),
+        rel_theta=float(np.mean(w.frontal_theta[fa])),
+        trial=trial,
+        baseline=pipe.baseline,
+        baseline_source=source,
+        window_s=plan.window_s,
+        hop_s=plan.hop_s,
+        n_gaps=pipe.bandpower.n_gaps,
+        notes=tuple(notes),
+    )
+
+
+def _main_reasons(reasons: NDArray[np.uint8]) -> str:
+    """Rejection reasons seen in a channel, most frequent first, with their shares."""
+    n = reasons.shape[0]
+    parts = []
+    for bit in (1, 2, 4, 8):
+        k = int(np.count_nonzero(reasons & bit))
+        if k:
+            parts.append((k, f"{describe_reasons(bit)} {100 * k / n:.0f}%"))
+    return ", ".join(s for _, s in sorted(parts, reverse=True))
