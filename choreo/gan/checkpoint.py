@@ -105,13 +105,15 @@ def save_checkpoint(
     generator: Generator,
     critic: Critic | None,
     meta: CheckpointMeta,
-) -> Path:
+) -> tuple[Path, CheckpointMeta]:
     """Write weights and metadata to ``path`` (atomically) and the JSON copy beside it.
 
     Returns
     -------
-    Path
+    path : Path
         The checkpoint written.
+    meta : CheckpointMeta
+        ``meta`` with the checksum of the weights filled in.
     """
     from safetensors.torch import save_file
 
@@ -130,7 +132,7 @@ def save_checkpoint(
     save_file(tensors, str(tmp), metadata={"choreo": json.dumps(doc, sort_keys=True)})
     os.replace(tmp, p)
     p.with_suffix(".json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    return p
+    return p, meta
 
 
 def _read(path: Path) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:

@@ -34,7 +34,7 @@ class ModelSettings(StrictModel):
 class CorpusSettings(StrictModel):
     """The procedural corpus the prior is trained on."""
 
-    size: int = Field(20000, ge=64)
+    size: int = Field(10000, ge=64)
     #: Relative weights of the families of :class:`choreo.gan.prior.ProceduralPrior`.
     family_weights: dict[str, float] = Field(
         default_factory=lambda: {
@@ -65,7 +65,7 @@ class TrainingSettings(StrictModel):
     #: Samples drawn from the trained generator to measure validity and diversity.
     eval_samples: int = Field(1000, ge=10)
     #: CPU threads torch may use (results depend on it, see :mod:`choreo.gan.train`).
-    threads: int = Field(2, ge=1)
+    threads: int = Field(1, ge=1)
 
 
 class GanSettings(StrictModel):

@@ -248,7 +248,7 @@ def train_prior(
         train_seconds=round(fit_seconds, 2),
         created_utc=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
-    path = save_checkpoint(out, generator, critic, meta)
+    path, meta = save_checkpoint(out, generator, critic, meta)
     if progress:
         console.print(summary_table(meta, path, seconds))
     return TrainResult(path, meta, seconds)

@@ -49,7 +49,7 @@ def saved(tmp_path: Path, cfg: RobotConfig) -> tuple[Path, Generator]:
         versions=versions(),
         metrics={"validity": 1.0},
     )
-    return save_checkpoint(tmp_path / "p.safetensors", g, c, meta), g
+    return save_checkpoint(tmp_path / "p.safetensors", g, c, meta)[0], g
 
 
 def test_round_trip_gives_the_same_choreographies(

@@ -80,9 +80,7 @@ def test_each_family_has_its_character(cfg: RobotConfig) -> None:
 
     # repetition: a motif of 2..7 keyframes repeats exactly (in bytes) after keyframe 1
     rep = prior.draw("repetition", n).reshape(n, 28, 7)[:, 1:, :6]
-    periodic = [
-        any(np.array_equal(r[m:], r[:-m]) for m in range(1, 8) if m < len(r)) for r in rep
-    ]
+    periodic = [any(np.array_equal(r[m:], r[:-m]) for m in range(1, 8) if m < len(r)) for r in rep]
     assert np.mean(periodic) == 1.0
 
     # swing: the moving axes oscillate (their direction reverses) for most draws
