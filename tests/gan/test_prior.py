@@ -55,7 +55,7 @@ def test_same_seed_same_vectors_other_seed_others(cfg: RobotConfig) -> None:
 def test_family_weights_select_families_and_unknown_is_refused(cfg: RobotConfig) -> None:
     batch = ProceduralPrior(cfg, 0, {"swing": 1.0}).sample_batch(8)
     assert set(batch.family.tolist()) == {FAMILIES.index("swing")}
-    with pytest.raises(ConfigError, match="unknown prior families.*'waltz'"):
+    with pytest.raises(ConfigError, match=r"unknown prior families.*'waltz'"):
         ProceduralPrior(cfg, 0, {"waltz": 1.0})
     with pytest.raises(ConfigError, match="not all be zero"):
         ProceduralPrior(cfg, 0, {"swing": 0.0})
