@@ -25,7 +25,7 @@ bench_app = typer.Typer(help="Benchmarks of choreo's parts.", no_args_is_help=Tr
 app.add_typer(bench_app, name="bench")
 
 # Registration by import: each module adds its commands to ``app``.
-from choreo.cli import benchmarks, eeg, learning, render, robot, session  # noqa: E402, F401
+from choreo.cli import benchmarks, eeg, learning, render, robot, scoring, session  # noqa: E402, F401
 
 
 def main() -> None:

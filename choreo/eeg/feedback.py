@@ -99,7 +99,7 @@ class TrialScore:
         Share of the interval's windows that were rejected (1.0 when the interval
         holds no window at all).
     n_windows
-        Number of accepted windows that made the score.
+        Number of accepted windows that made the score (those with a z-score).
     n_total
         Number of windows in the interval.
     """
@@ -331,12 +331,11 @@ def aggregate_arrays(
     """:func:`aggregate_interval` on arrays (window end times, z-scores, acceptance)."""
     inside = (t >= start) & (t <= end)
     n_total = int(inside.sum())
-    use = inside & accepted & np.isfinite(z)
-    vals = np.sort(z[use])
-    n = int(vals.size)
     if n_total == 0:
         return TrialScore(math.nan, 1.0, 0, 0)
-    rejected = 1.0 - n / n_total
+    rejected = 1.0 - int((inside & accepted).sum()) / n_total
+    vals = np.sort(z[inside & accepted & np.isfinite(z)])
+    n = int(vals.size)
     if n == 0:
         return TrialScore(math.nan, rejected, 0, n_total)
     cut = math.floor(trim * n)

@@ -172,6 +172,11 @@ class FeedbackPipeline:
         cal = self.settings.feedback.calibration_s
         self._calibrate_at = math.inf if baseline is not None or cal <= 0 else cal
         self.calibration_error = ""
+        self._last_t = -math.inf
+        #: Windows ending after this time (s) are scored against the current baseline.
+        self.baseline_since = -math.inf if baseline is not None else math.inf
+        #: The windows of the latest push that completed any (for live views).
+        self.last_windows: PipelineWindows | None = None
 
     # ------------------------------------------------------------------ baseline
     @property
@@ -183,6 +188,7 @@ class FeedbackPipeline:
         """Score against ``baseline`` from now on (stops self-calibration)."""
         self.scorer.set_baseline(baseline)
         self._calibrate_at = math.inf
+        self.baseline_since = self._last_t
 
     def calibrate(self, start: float, end: float) -> Baseline:
         """Fix the baseline from the windows pushed so far that end in ``[start, end]`` (s).
@@ -251,6 +257,7 @@ class FeedbackPipeline:
             if stop > done:
                 sl = slice(done, stop)
                 z[sl], score[sl] = self.scorer.score(bp.t[sl], ri_ch[sl], acc_f[sl])
+                self._last_t = float(bp.t[stop - 1])
             if stop < n_w:
                 self._self_calibrate(self._t0 + self._calibrate_at)  # type: ignore[operator]
             done = stop
@@ -258,7 +265,7 @@ class FeedbackPipeline:
             n_acc = acc_f.sum(axis=1)
             f_alpha = np.where(n_acc > 0, np.where(acc_f, rel_a, 0.0).sum(axis=1) / n_acc, np.nan)
             f_theta = np.where(n_acc > 0, np.where(acc_f, rel_t, 0.0).sum(axis=1) / n_acc, np.nan)
-        return PipelineWindows(
+        out = PipelineWindows(
             t=bp.t,
             rel_alpha=bp.rel_alpha,
             rel_theta=bp.rel_theta,
@@ -274,6 +281,9 @@ class FeedbackPipeline:
             score=score,
             quality=self._rolling_quality(acc_f),
         )
+        if out.n_windows:
+            self.last_windows = out
+        return out
 
     def _self_calibrate(self, cal_end: float) -> None:
         """Baseline from every window up to ``cal_end``; if too few, try again later."""
