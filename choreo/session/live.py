@@ -359,8 +359,8 @@ class LiveSession:
                 self.samples.extend(new)
                 last = new[-1]
                 self.status.score = float(last.score)
-                self.status.rel_alpha = float(np.nanmean(last.rel_alpha))
-                self.status.rel_theta = float(np.nanmean(last.rel_theta))
+                self.status.rel_alpha = float(last.rel_alpha)
+                self.status.rel_theta = float(last.rel_theta)
                 if self.feedback is not None:
                     self.feedback.publish(new)
             self.status.quality = tuple(self.pipeline.channel_quality())
@@ -654,7 +654,7 @@ class LiveSession:
                 )
                 return "invalid"
             self._pump(0.05)
-        out = scoring.score_trial(self.samples, started, done, s.trials.min_windows)
+        out = scoring.score_trial(self.pipeline, self.samples, started, done, s.trials.min_windows)
         record.update(score=out.score, rejected_share=out.rejected_share, n_windows=out.n_windows)
         if not out.valid:
             record.update(status="invalid", cause="artefacts", reason=out.reason)

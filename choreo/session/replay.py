@@ -133,7 +133,11 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
             if t.get("started") is None or t.get("done") is None:
                 continue
             outcomes[int(t["trial"])] = scoring.score_trial(
-                samples, float(t["started"]), float(t["done"]), settings.trials.min_windows
+                pipeline,
+                samples,
+                float(t["started"]),
+                float(t["done"]),
+                settings.trials.min_windows,
             )
     return outcomes, problems
 

@@ -27,6 +27,19 @@ class TrialOutcome:
     reason: str = ""
 
 
+def session_eeg_settings(scoring: dict[str, Any]) -> Any:
+    """The EEG settings of a session: ``[scoring]`` validated, self-calibration off.
+
+    The session fixes the baseline itself (its baseline block), so the pipeline's own
+    calibration from the first seconds (``feedback.calibration_s``) is switched off.
+    """
+    from choreo.eeg.settings import EegSettings
+
+    settings = validate(EegSettings, scoring, "session settings [scoring]")
+    feedback = settings.feedback.model_copy(update={"calibration_s": 0.0})
+    return settings.model_copy(update={"feedback": feedback})
+
+
 def build_pipeline(info: StreamInfo, scoring: dict[str, Any], device: str = "") -> Any:
     """A :class:`~choreo.eeg.pipeline.FeedbackPipeline` for ``info`` with the session's settings.
 
@@ -42,9 +55,8 @@ def build_pipeline(info: StreamInfo, scoring: dict[str, Any], device: str = "") 
     """
     from choreo.eeg.devices import load_device, match_device
     from choreo.eeg.pipeline import FeedbackPipeline
-    from choreo.eeg.settings import EegSettings
 
-    settings = validate(EegSettings, scoring, "session settings [scoring]")
+    settings = session_eeg_settings(scoring)
     if device:
         profile = load_device(device)
     elif info.device:
@@ -67,11 +79,13 @@ def restore_baseline(pipeline: Any, baseline: dict[str, Any]) -> None:
     pipeline.set_baseline(Baseline.from_dict(baseline))
 
 
-def score_trial(samples: list[Any], start: float, end: float, min_windows: int) -> TrialOutcome:
+def score_trial(
+    pipeline: Any, samples: list[Any], start: float, end: float, min_windows: int
+) -> TrialOutcome:
     """The trial score from the feedback samples whose window ends lie in ``[start, end]``."""
     from choreo.eeg.feedback import aggregate_interval
 
-    ts = aggregate_interval(samples, start, end)
+    ts = aggregate_interval(samples, start, end, trim=pipeline.settings.feedback.trim)
     score = float(ts.score)
     if ts.n_windows < min_windows or not math.isfinite(score):
         return TrialOutcome(

@@ -1,91 +1,15 @@
-"""Real parts for session tests: a bridge process on the simulator, synthetic EEG over LSL."""
+"""Fixtures of the session tests: real parts (bridge process, LSL EEG), stopped after each test."""
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
-
-from choreo.session.demo import free_udp_port
-from choreo.session.settings import (
-    BaselineSettings,
-    BridgeConnection,
-    EegSettings,
-    FeedbackOutput,
-    QualitySettings,
-    RecordingSettings,
-    SessionSettings,
-    TrialSettings,
-)
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-class BridgeProcess:
-    """``choreo bridge`` on the simulator in its own process, on a free port."""
-
-    def __init__(self, speed: float, extra: list[str] | None = None) -> None:
-        self.port = free_udp_port()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "choreo",
-                "bridge",
-                "--listen",
-                f"127.0.0.1:{self.port}",
-                "--reply",
-                "none",
-                "--speed",
-                str(speed),
-                *(extra or []),
-            ],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 20.0) -> None:
-        from choreo.errors import StreamError
-        from choreo.robot.client import BridgeClient
-
-        client = BridgeClient(bridge=("127.0.0.1", self.port))
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(
-                        f"bridge exited: {self.proc.stderr.read() if self.proc.stderr else ''}"
-                    )
-                try:
-                    client.request_state(timeout=0.3)
-                    return
-                except StreamError:
-                    if time.monotonic() > deadline:
-                        raise
-        finally:
-            client.close()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+from session_helpers import BridgeProcess, PausableEEG
 
 
 @pytest.fixture
-def bridge_process() -> Iterator[type[BridgeProcess]]:
+def bridge_process() -> Iterator[Callable[..., BridgeProcess]]:
     """Start bridges with ``bridge_process(speed, extra_args)``; all stopped at teardown."""
     started: list[BridgeProcess] = []
 
@@ -94,55 +18,9 @@ def bridge_process() -> Iterator[type[BridgeProcess]]:
         started.append(b)
         return b
 
-    yield make  # type: ignore[misc]
+    yield make
     for b in started:
         b.close()
-
-
-class PausableEEG:
-    """Synthetic Muse EEG on a real LSL outlet, with a switch that silences it (dropout).
-
-    While paused, chunks that come due are dropped (the outlet stays, no samples flow),
-    as when a headset loses its radio link.
-    """
-
-    def __init__(self, name: str, relaxation: float = 0.5, seed: int = 5) -> None:
-        import pylsl
-
-        from choreo.eeg.sources.outlet import PacedPublisher
-        from choreo.eeg.sources.synthetic import SyntheticEEG
-
-        self.level = relaxation
-        self.paused = threading.Event()
-        self.src = SyntheticEEG(
-            "muse2016",
-            seed=seed,
-            relaxation=lambda t: self.level,
-            chunk_samples=8,
-            name=name,
-            source_id=name,
-        )
-
-        def chunks():  # type: ignore[no-untyped-def]
-            self.src.start_time = pylsl.local_clock() + 0.05
-            for chunk in self.src:
-                if self.paused.is_set():
-                    due = float(chunk.timestamps[-1]) - pylsl.local_clock()
-                    if due > 0:
-                        time.sleep(due)
-                    continue
-                yield chunk
-
-        self.publisher = PacedPublisher(self.src.info, chunks(), units="uV")
-        self.publisher.start()
-
-    def pause_for(self, seconds: float) -> None:
-        """Silence the stream now for ``seconds``."""
-        self.paused.set()
-        threading.Timer(seconds, self.paused.clear).start()
-
-    def close(self) -> None:
-        self.publisher.stop()
 
 
 @pytest.fixture
@@ -151,29 +29,3 @@ def eeg(unique_name: str) -> Iterator[PausableEEG]:
     e = PausableEEG(unique_name)
     yield e
     e.close()
-
-
-def fast_settings(
-    root: Path, eeg_name: str, port: int, trials: int = 3, record: bool = True, **over: object
-) -> SessionSettings:
-    """Session settings for tests: short baseline, short rest, no live view."""
-    return SessionSettings(
-        root=str(root),
-        name="t",
-        view=False,
-        eeg=EegSettings(name=eeg_name, source_id=eeg_name, resolve_timeout_s=5, lost_after_s=0.6),
-        bridge=BridgeConnection(
-            port=port, start_simulator=False, connect_timeout_s=2, silent_after_s=1.0
-        ),
-        quality=QualitySettings(check=True, required="medium", hold_s=0.3, timeout_s=4),
-        baseline=BaselineSettings(duration_s=3.0),
-        trials=TrialSettings(count=trials, rest_s=0.1, start_timeout_s=3),
-        feedback=FeedbackOutput(osc_port=0),
-        recording=RecordingSettings(enabled=record),
-        **over,  # type: ignore[arg-type]
-    )
-
-
-@contextlib.contextmanager
-def nothing() -> Iterator[None]:
-    yield

@@ -8,11 +8,10 @@ import threading
 from pathlib import Path
 
 import numpy as np
+from session_helpers import PausableEEG, fast_settings
 
 from choreo.session.live import SessionHooks, run_session
 from choreo.session.store import SessionStore
-
-from .conftest import PausableEEG, fast_settings
 
 
 def test_eeg_loss_and_silent_bridge(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]

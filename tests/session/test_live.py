@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from session_helpers import PausableEEG, fast_settings
 
 from choreo.session.live import SessionHooks, run_session
 from choreo.session.markers import parse_marker
@@ -15,12 +16,10 @@ from choreo.session.replay import replay_session
 from choreo.session.report import make_report
 from choreo.session.store import SessionStore
 
-from .conftest import PausableEEG, fast_settings
-
 
 def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
-    bridge = bridge_process(speed=40.0)
-    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=3)
+    bridge = bridge_process(speed=12.0)  # trials of about 4 s
+    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=3, check=True)
     levels = iter([0.2, 0.9, 0.2, 0.9, 0.2])
 
     # Alternate the relaxation from trial to trial, so the scores must follow it.

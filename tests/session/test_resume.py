@@ -10,11 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+from session_helpers import PausableEEG, fast_settings
+
 from choreo.session.live import run_session
 from choreo.session.replay import replay_session
 from choreo.session.store import SessionStore
-
-from .conftest import PausableEEG, fast_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
