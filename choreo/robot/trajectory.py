@@ -31,6 +31,8 @@ plan's start.
 
 from __future__ import annotations
 
+import ctypes
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
@@ -53,6 +55,37 @@ from choreo.robot.config import RobotConfig
 from choreo.robot.kr6 import HOME_DEG, MAX_ACCEL_DEG_S2
 
 _N_AXES = 6
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed memory for reuse rather than return it to the OS.
+
+    A plan allocates a few MB of arrays (four (n, 6) arrays for ~15000 samples). By
+    default glibc hands freed memory back (large blocks are mmapped, the heap is
+    trimmed), so the next plan page-faults all of it in again: ~800 minor faults per
+    plan, which doubled the time of a check on the 2-core VM (bench/bench_plan.py).
+    Called once when this module is imported; process-wide, it only changes when freed
+    memory goes back to the OS. Environment settings (``MALLOC_TRIM_THRESHOLD_``,
+    ``MALLOC_MMAP_THRESHOLD_``) win; a no-op without glibc.
+
+    Returns
+    -------
+    bool
+        True when the thresholds were set.
+    """
+    if any(k in os.environ for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+        ok = libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+        ok &= libc.mallopt(m_trim_threshold, 256 * 1024 * 1024)
+    except (OSError, AttributeError):
+        return False
+    return bool(ok)
+
+
+keep_freed_memory()
 #: Results of ruckig's offline calculation that mean "a trajectory was found".
 _OK = (Result.Working, Result.Finished)
 
@@ -174,7 +207,6 @@ class _PhaseTable:
         qd = v + tau * (a + tau * (j * 0.5))
         qdd = a + tau * j
         return q, qd, qdd
-        return q, qd, qdd
 
 
 def _new_input(
@@ -227,7 +259,7 @@ def plan_path(
     n_seg = req.shape[0]
     dt = cfg.cycle_s
     delta = np.diff(wp, axis=0)
-    limits = _path_limits(delta, cfg)
+    limits = path_limits(delta, cfg)
     otg = Ruckig(1, dt)
     inp = InputParameter(1)
     inp.duration_discretization = DurationDiscretization.Discrete
@@ -281,7 +313,7 @@ def plan_path(
 _PATH_LIMIT_CAP = 1e6
 
 
-def _path_limits(delta: NDArray[np.float64], cfg: RobotConfig) -> NDArray[np.float64]:
+def path_limits(delta: NDArray[np.float64], cfg: RobotConfig) -> NDArray[np.float64]:
     """Speed, acceleration and jerk limits of the path parameter per segment, (k, 3).
 
     Axis i moves ``delta[:, i]`` as the parameter goes through one unit, so the

@@ -1,0 +1,200 @@
+"""Decode, plan and check one choreography: p99 <= 5 ms.
+
+Times :func:`choreo.robot.safety.check_choreography` (validate, decode, plan with
+ruckig and sample every 4 ms cycle, check limits, speed, acceleration and forward
+kinematics of every sample) on distinct random vectors, with a breakdown of its parts.
+
+Anchors, measured in the same run on the same choreographies (same ruckig segments):
+
+* ``at_time loop``: sampling each segment's trajectory with ruckig's ``at_time`` in a
+  Python loop, one call per sample;
+* ``online update``: ruckig's online interface, ``update()`` once per controller cycle,
+  as a controller-side interpolator would run it.
+
+Both produce the same samples as choreo's numpy evaluation of the profiles (the
+largest difference is printed). Writes bench/results/plan.json.
+
+    .venv/bin/python bench/bench_plan.py [--n 400]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from ruckig import DurationDiscretization, InputParameter, OutputParameter, Result, Ruckig
+from ruckig import Trajectory as RuckigTrajectory
+
+from choreo.robot.codec import decode, random_vector
+from choreo.robot.config import RobotConfig, load_robot_config
+from choreo.robot.kr6 import HOME_DEG, forward_kinematics
+from choreo.robot.safety import check_choreography, check_plan
+from choreo.robot.trajectory import path_limits, plan_choreography
+
+RESULTS = Path(__file__).resolve().parent / "results" / "plan.json"
+
+
+def _segments(vector: np.ndarray, cfg: RobotConfig) -> tuple[np.ndarray, np.ndarray, list]:
+    """Waypoints, deltas and per-segment ruckig inputs of a choreography."""
+    c = decode(vector, cfg)
+    wp = np.vstack([HOME_DEG, c.keyframes_deg])
+    delta = np.diff(wp, axis=0)
+    inputs = []
+    for i, (v, a, j) in enumerate(path_limits(delta, cfg).tolist()):
+        inp = InputParameter(1)
+        inp.duration_discretization = DurationDiscretization.Discrete
+        inp.current_position = [float(i)]
+        inp.target_position = [float(i + 1)]
+        inp.max_velocity, inp.max_acceleration, inp.max_jerk = [v], [a], [j]
+        inp.minimum_duration = float(c.durations_s[i])
+        inputs.append(inp)
+    return wp, delta, inputs
+
+
+def anchor_at_time(vector: np.ndarray, cfg: RobotConfig) -> np.ndarray:
+    """The same plan, sampled with ruckig's at_time once per sample (positions, (n, 6))."""
+    wp, delta, inputs = _segments(vector, cfg)
+    dt = cfg.cycle_s
+    otg = Ruckig(1, dt)
+    rows = []
+    for i, inp in enumerate(inputs):
+        traj = RuckigTrajectory(1)
+        otg.calculate(inp, traj)
+        n = round(traj.duration / dt)
+        for k in range(n + (i == len(inputs) - 1)):
+            s = traj.at_time(k * dt)[0][0] - i
+            rows.append(wp[i] + s * delta[i])
+    return np.array(rows)
+
+
+def anchor_online(vector: np.ndarray, cfg: RobotConfig) -> np.ndarray:
+    """The same plan, computed by ruckig's online update() every cycle (positions)."""
+    wp, delta, inputs = _segments(vector, cfg)
+    rows = [wp[0].copy()]
+    for i, inp in enumerate(inputs):
+        otg = Ruckig(1, cfg.cycle_s)
+        out = OutputParameter(1)
+        while True:
+            res = otg.update(inp, out)
+            rows.append(wp[i] + (out.new_position[0] - i) * delta[i])
+            out.pass_to_input(inp)
+            if res != Result.Working:
+                break
+    return np.array(rows)
+
+
+def stats(seconds: list[float]) -> dict[str, float]:
+    a = np.asarray(seconds) * 1e3
+    return {
+        "median_ms": float(np.median(a)),
+        "p90_ms": float(np.percentile(a, 90)),
+        "p99_ms": float(np.percentile(a, 99)),
+        "max_ms": float(a.max()),
+        "n": int(a.size),
+    }
+
+
+def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
+    cfg = load_robot_config()
+    vectors = [random_vector(seed + i) for i in range(n)]
+    for v in vectors[:20]:  # warm-up: imports, caches
+        check_choreography(v, cfg)
+
+    wall, cpu, samples, accepted = [], [], [], 0
+    for v in vectors:
+        t0, c0 = time.perf_counter(), time.process_time()
+        verdict = check_choreography(v, cfg)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        accepted += verdict.ok
+        if verdict.plan is not None:
+            samples.append(verdict.plan.t.shape[0])
+
+    # Breakdown on a subset.
+    plan_t, checks_t, fk_t = [], [], []
+    for v in vectors[:100]:
+        t0 = time.perf_counter()
+        plan = plan_choreography(v, cfg)
+        t1 = time.perf_counter()
+        check_plan(plan, cfg)
+        t2 = time.perf_counter()
+        forward_kinematics(plan.q, np.float32)
+        t3 = time.perf_counter()
+        plan_t.append(t1 - t0)
+        checks_t.append(t2 - t1)
+        fk_t.append(t3 - t2)
+
+    at_time_t, online_t, diffs = [], [], []
+    for v in vectors[:n_anchor]:
+        ours = plan_choreography(v, cfg).q
+        t0 = time.perf_counter()
+        ref = anchor_at_time(v, cfg)
+        t1 = time.perf_counter()
+        online = anchor_online(v, cfg)
+        t2 = time.perf_counter()
+        at_time_t.append(t1 - t0)
+        online_t.append(t2 - t1)
+        diffs.append(float(np.abs(ref - ours).max()))
+        m = min(len(online), len(ours))
+        diffs.append(float(np.abs(online[:m] - ours[:m]).max()))
+
+    result: dict[str, object] = {
+        "what": "decode + plan + check one 196-byte choreography (check_choreography)",
+        "cycle_ms": cfg.cycle_ms,
+        "samples_per_choreography_median": float(np.median(samples)),
+        "accepted_share": accepted / n,
+        "check_choreography_wall": stats(wall),
+        "check_choreography_cpu": stats(cpu),
+        "breakdown_plan": stats(plan_t),
+        "breakdown_checks": stats(checks_t),
+        "breakdown_fk_float32": stats(fk_t),
+        "anchor_at_time_loop": stats(at_time_t),
+        "anchor_online_update": stats(online_t),
+        "anchor_max_abs_diff_deg": max(diffs),
+        "target_p99_ms": 5.0,
+        "load_average_1min": os.getloadavg()[0],
+        "cpu_count": os.cpu_count(),
+    }
+    w = result["check_choreography_wall"]
+    c = result["check_choreography_cpu"]
+    a1 = result["anchor_at_time_loop"]
+    a2 = result["anchor_online_update"]
+    assert isinstance(w, dict)
+    assert isinstance(c, dict)
+    assert isinstance(a1, dict)
+    assert isinstance(a2, dict)
+    print(
+        f"check_choreography  median {w['median_ms']:6.2f} ms  p99 {w['p99_ms']:6.2f} ms"
+        f"  max {w['max_ms']:6.2f} ms   (target p99 <= 5 ms; n = {n},"
+        f" {result['samples_per_choreography_median']:.0f} samples each)"
+    )
+    print(f"  same, CPU time    median {c['median_ms']:6.2f} ms  p99 {c['p99_ms']:6.2f} ms")
+    print(
+        f"  parts (median): plan {np.median(plan_t) * 1e3:.2f} ms, checks"
+        f" {np.median(checks_t) * 1e3:.2f} ms (of which FK {np.median(fk_t) * 1e3:.2f} ms)"
+    )
+    print(
+        f"anchor at_time loop median {a1['median_ms']:6.1f} ms;  online update() median"
+        f" {a2['median_ms']:6.1f} ms   (plan only, no checks; max difference"
+        f" {result['anchor_max_abs_diff_deg']:.1e} deg)"
+    )
+    print(
+        f"accepted {accepted}/{n};  load average {result['load_average_1min']:.2f}"
+        f" on {result['cpu_count']} CPUs"
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=400, help="choreographies to time")
+    parser.add_argument("--anchor", type=int, default=10, help="choreographies for anchors")
+    args = parser.parse_args()
+    main(args.n, args.anchor)
