@@ -41,6 +41,12 @@ from choreo.errors import StreamError
 
 log = logging.getLogger(__name__)
 
+try:  # pylsl's exception classes live in pylsl.util (not re-exported at the top)
+    from pylsl.util import LostError
+    from pylsl.util import TimeoutError as LslTimeout
+except ImportError:  # pragma: no cover - older layouts
+    LostError = LslTimeout = RuntimeError
+
 Status = Literal["connecting", "ok", "dropout"]
 
 
@@ -95,7 +101,16 @@ def resolve_stream(
         if v
     ]
     pred = " and ".join(preds) if preds else "count(.)>0"
-    found = pylsl.resolve_bypred(pred, 1, timeout)
+    # A ContinuousResolver polled until the deadline, not resolve_bypred: with
+    # nothing to find, liblsl 1.18's one-shot resolve sometimes returns only
+    # after ~5.5 s whatever the timeout, and a caller's timeout must hold.
+    resolver = pylsl.ContinuousResolver(pred=pred, forget_after=max(timeout, 1.0))
+    deadline = time.monotonic() + timeout
+    found = resolver.results()
+    while not found and time.monotonic() < deadline:
+        time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+        found = resolver.results()
+    del resolver
     if not found:
         what = describe_query(name, type, source_id)
         raise StreamError(f"no LSL stream found with {what} within {timeout:g} s")
@@ -211,7 +226,7 @@ class LslSource(SourceBase):
         )
         try:
             full = self._inlet.info(timeout=timeout)
-        except pylsl.TimeoutError:
+        except (LslTimeout, LostError):
             raise StreamError(
                 f"LSL stream '{resolved.name()}' sent no metadata within {timeout:g} s"
             ) from None
@@ -241,7 +256,6 @@ class LslSource(SourceBase):
 
     def _pull(self, timeout: float) -> int:
         """Pull into the buffer; returns the sample count (0 on timeout or loss)."""
-        pylsl = self._pylsl
         if self._inlet is None:
             self._try_reopen(timeout)
             return 0
@@ -253,7 +267,7 @@ class LslSource(SourceBase):
                 min_samples=1,
                 as_numpy=True,
             )
-        except pylsl.LostError:
+        except LostError:
             log.warning("LSL stream '%s' lost; will look for it again", self._info.name)
             self._inlet = None
             return 0
