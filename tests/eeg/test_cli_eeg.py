@@ -33,7 +33,8 @@ def _run_main(
         (["replay", "{tmp}/missing.csv"], r"^choreo: error: \S*/missing\.csv: file not found$"),
         (
             ["replay", "{tmp}/bad.csv"],
-            r"^choreo: error: \S*/bad\.csv: missing column 'AF8' for Muse 2016 \(found: timestamps, TP9, AF7, TP10\)$",
+            r"^choreo: error: \S*/bad\.csv: missing column 'AF8' for Muse 2016 "
+            r"\(found: timestamps, TP9, AF7, TP10\)$",
         ),
         (
             ["replay", "{tmp}/bad.csv", "--speed", "0"],
