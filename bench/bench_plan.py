@@ -14,7 +14,11 @@ Anchors, measured in the same run on the same choreographies (same ruckig segmen
 Both produce the same samples as choreo's numpy evaluation of the profiles (the
 largest difference is printed). Writes bench/results/plan.json.
 
-    .venv/bin/python bench/bench_plan.py [--n 400]
+    .venv/bin/python bench/bench_plan.py [--n 400] [--priority]
+
+The 2 CPUs are shared with other work: the wall-clock p99 then mostly measures the
+scheduler (a preempted call waits a time slice); the CPU time of the call is printed
+beside it, and ``--priority`` times at niceness -10, as a robot bridge would run.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from ruckig import DurationDiscretization, InputParameter, OutputParameter, Resu
 from ruckig import Trajectory as RuckigTrajectory
 
 from choreo.robot.codec import decode, random_vector
-from choreo.robot.config import RobotConfig, load_robot_config
+from choreo.robot.config import RobotConfig, load_robot_config, robot_config_with
 from choreo.robot.kr6 import HOME_DEG, forward_kinematics
 from choreo.robot.safety import check_choreography, check_plan
 from choreo.robot.trajectory import path_limits, plan_choreography
@@ -98,7 +102,16 @@ def stats(seconds: list[float]) -> dict[str, float]:
     }
 
 
-def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
+def main(
+    n: int = 400, n_anchor: int = 10, seed: int = 0, priority: bool = False
+) -> dict[str, object]:
+    niceness = os.nice(0)
+    if priority:
+        # As a robot bridge would run: ahead of batch work on a shared machine.
+        try:
+            niceness = os.nice(-10)
+        except PermissionError:
+            print("(--priority: not permitted, timing at normal priority)")
     cfg = load_robot_config()
     vectors = [random_vector(seed + i) for i in range(n)]
     for v in vectors[:20]:  # warm-up: imports, caches
@@ -113,6 +126,14 @@ def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
         accepted += verdict.ok
         if verdict.plan is not None:
             samples.append(verdict.plan.t.shape[0])
+
+    # The same at the 12 ms controller cycle (a third of the samples).
+    cfg12 = robot_config_with(cfg, cycle_ms=12)
+    wall12 = []
+    for v in vectors[:200]:
+        t0 = time.perf_counter()
+        check_choreography(v, cfg12)
+        wall12.append(time.perf_counter() - t0)
 
     # Breakdown on a subset.
     plan_t, checks_t, fk_t = [], [], []
@@ -149,6 +170,7 @@ def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
         "accepted_share": accepted / n,
         "check_choreography_wall": stats(wall),
         "check_choreography_cpu": stats(cpu),
+        "check_choreography_wall_12ms_cycle": stats(wall12),
         "breakdown_plan": stats(plan_t),
         "breakdown_checks": stats(checks_t),
         "breakdown_fk_float32": stats(fk_t),
@@ -157,6 +179,7 @@ def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
         "anchor_max_abs_diff_deg": max(diffs),
         "target_p99_ms": 5.0,
         "load_average_1min": os.getloadavg()[0],
+        "niceness": niceness,
         "cpu_count": os.cpu_count(),
     }
     w = result["check_choreography_wall"]
@@ -173,6 +196,8 @@ def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
         f" {result['samples_per_choreography_median']:.0f} samples each)"
     )
     print(f"  same, CPU time    median {c['median_ms']:6.2f} ms  p99 {c['p99_ms']:6.2f} ms")
+    w12 = stats(wall12)
+    print(f"  at 12 ms cycle    median {w12['median_ms']:6.2f} ms  p99 {w12['p99_ms']:6.2f} ms")
     print(
         f"  parts (median): plan {np.median(plan_t) * 1e3:.2f} ms, checks"
         f" {np.median(checks_t) * 1e3:.2f} ms (of which FK {np.median(fk_t) * 1e3:.2f} ms)"
@@ -184,7 +209,7 @@ def main(n: int = 400, n_anchor: int = 10, seed: int = 0) -> dict[str, object]:
     )
     print(
         f"accepted {accepted}/{n};  load average {result['load_average_1min']:.2f}"
-        f" on {result['cpu_count']} CPUs"
+        f" on {result['cpu_count']} CPUs; niceness {niceness}"
     )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
@@ -196,5 +221,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=400, help="choreographies to time")
     parser.add_argument("--anchor", type=int, default=10, help="choreographies for anchors")
+    parser.add_argument(
+        "--priority", action="store_true", help="time at niceness -10 (as a robot bridge)"
+    )
     args = parser.parse_args()
-    main(args.n, args.anchor)
+    main(args.n, args.anchor, priority=args.priority)

@@ -72,8 +72,9 @@ def test_vector_files_and_bad_arguments(tmp_path: Path) -> None:
     as_json.write_text(json.dumps(v.tolist()))
     as_text = tmp_path / "v.txt"
     as_text.write_text("\n".join(", ".join(map(str, row)) for row in v.reshape(28, 7)))
-    a = render_to_file(tmp_path / "a.png", vector_file=as_json)
-    b = render_to_file(tmp_path / "b.png", vector_file=as_text)
+    a = render_to_file(tmp_path / "a.gif", vector_file=as_json, fps=1, seconds=2)
+    b = render_to_file(tmp_path / "b.gif", vector_file=as_text, fps=1, seconds=2)
+    assert a.frames == b.frames == 2
     assert a.duration_s == b.duration_s
     with pytest.raises(InputError, match="either --vector FILE or --random SEED"):
         render_to_file(tmp_path / "c.png")
