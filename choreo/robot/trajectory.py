@@ -257,6 +257,8 @@ def plan_path(
     _check_finite("waypoints", wp)
     _check_finite("durations", req)
     n_seg = req.shape[0]
+    if n_seg == 0:
+        raise PlanningError("need at least one segment")
     dt = cfg.cycle_s
     delta = np.diff(wp, axis=0)
     limits = path_limits(delta, cfg)

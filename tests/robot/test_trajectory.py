@@ -134,6 +134,14 @@ def test_non_finite_input_is_a_planning_error() -> None:
         plan_path(np.vstack([HOME_DEG, [np.nan, 0, 0, 0, 0, 0]]), [1.0], CFG)
     with pytest.raises(PlanningError, match="waypoints"):
         plan_path(np.zeros((3, 6)), [1.0], CFG)
+    with pytest.raises(PlanningError, match="at least one segment"):
+        plan_path(np.zeros((1, 6)), [], CFG)
+
+
+def test_a_stop_at_rest_is_a_single_sample() -> None:
+    plan = plan_stop(HOME_DEG, np.zeros(6), CFG)
+    assert plan.t.shape == (1,)
+    np.testing.assert_allclose(plan.q[0], HOME_DEG)
 
 
 def test_move_home() -> None:
