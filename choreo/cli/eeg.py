@@ -38,11 +38,15 @@ def synth(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
+    sweep: Annotated[
+        float | None,
+        typer.Option(help="Swing the relaxation between 0 and 1 with this period (s)."),
+    ] = None,
 ) -> None:
     """Publish synthetic EEG for a device on LSL in real time, until Ctrl-C."""
     from choreo.eeg.sources.console import serve_synthetic
 
-    serve_synthetic(device, relaxation, seed, name, source_id, duration)
+    serve_synthetic(device, relaxation, seed, name, source_id, duration, sweep)
 
 
 @app.command()

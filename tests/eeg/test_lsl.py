@@ -177,3 +177,45 @@ def test_synthetic_enobio_over_lsl_matches_offline(unique_name: str) -> None:
     k = int(np.argmin(np.abs(ref[:, 0] - got.data[0, 0]) + np.abs(ref[:, 1] - got.data[0, 1])))
     # Published in nV as float32 like NIC, read back in uV.
     np.testing.assert_allclose(got.data[:300], ref[k : k + 300], rtol=1e-6, atol=1e-6)
+
+
+def _no_sid_info(name: str, labels: tuple[str, ...] = MUSE) -> StreamInfo:
+    return StreamInfo(name, "EEG", "", 256.0, labels, ("uV",) * len(labels))
+
+
+def test_lost_stream_without_source_id_is_found_again(unique_name: str) -> None:
+    """liblsl cannot recover a stream without source_id: the source resolves it again."""
+    outlet = open_eeg_outlet(_no_sid_info(unique_name))
+    with LslSource(name=unique_name, timeout=5, dropout_after=0.3) as src:
+        assert outlet.wait_for_consumers(5)
+        outlet.push_chunk(np.ones((16, 5), np.float32))
+        assert _read_n(src, 16).n_samples == 16
+        del outlet
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            t = time.monotonic()
+            src.read(timeout=0.1)
+            assert time.monotonic() - t < 1.5  # never a hang, even while looking again
+        assert src.status == "dropout"
+        outlet = open_eeg_outlet(_no_sid_info(unique_name))
+        got, end = None, time.monotonic() + 10
+        while got is None and time.monotonic() < end:
+            outlet.push_chunk(4 * np.ones((8, 5), np.float32))
+            got = src.read(timeout=0.2)
+        assert got is not None
+        np.testing.assert_array_equal(got.data, 4.0)
+        assert [e.kind for e in src.pop_events()] == ["dropout", "recovered"]
+
+
+def test_stream_back_with_another_layout_is_an_error(unique_name: str) -> None:
+    outlet = open_eeg_outlet(_no_sid_info(unique_name))
+    with LslSource(name=unique_name, timeout=5, dropout_after=0.3) as src:
+        assert outlet.wait_for_consumers(5)
+        del outlet
+        outlet = open_eeg_outlet(_no_sid_info(unique_name, ("Fp1", "Fp2")))
+        with pytest.raises(
+            StreamError, match=f"'{unique_name}' came back with another layout \\(2 ch"
+        ):
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                src.read(timeout=0.2)

@@ -128,3 +128,29 @@ def test_low_rate_file_is_refused_for_the_bands(tmp_path: Path) -> None:
         InputError, match="stream 'slow': rate 64 Hz is too low for the 1-40 Hz bands"
     ):
         frontal_indices(rec.info, load_device("muse2016"))
+
+
+def test_brainvision_by_hand(tmp_path: Path) -> None:
+    """A BrainVision trio (.vhdr, .vmrk, .eeg) written by its spec: float32 in uV, 500 Hz."""
+    labels = ("Fp1", "Fp2", "Cz", "Oz")
+    x = np.random.default_rng(4).normal(0, 30, (1000, 4)).astype("<f4")
+    (tmp_path / "bv.eeg").write_bytes(x.tobytes())
+    chans = "\n".join(f"Ch{i + 1}={lab},,1,µV" for i, lab in enumerate(labels))
+    (tmp_path / "bv.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=bv.eeg\nMarkerFile=bv.vmrk\nDataFormat=BINARY\nDataOrientation=MULTIPLEXED\n"
+        f"NumberOfChannels=4\nSamplingInterval=2000\n\n[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n\n"
+        f"[Channel Infos]\n{chans}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "bv.vmrk").write_text(
+        "Brain Vision Data Exchange Marker File, Version 1.0\n\n[Common Infos]\nCodepage=UTF-8\n"
+        "DataFile=bv.eeg\n\n[Marker Infos]\nMk1=New Segment,,1,1,0,20240101100000000000\n",
+        encoding="utf-8",
+    )
+    rec = read_recording(tmp_path / "bv.vhdr")
+    assert rec.info.ch_names == labels
+    assert rec.info.sfreq == 500.0
+    assert rec.info.device == "generic"
+    np.testing.assert_allclose(rec.data, x, rtol=1e-6, atol=1e-4)
+    assert frontal_indices(rec.info, load_device("generic")) == [0, 1]

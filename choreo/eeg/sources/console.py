@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,15 +74,32 @@ def serve_synthetic(
     name: str | None = None,
     source_id: str | None = None,
     duration: float | None = None,
+    sweep: float | None = None,
     console: Console | None = None,
 ) -> PublishStatus:
-    """``choreo synth``: publish synthetic EEG in real time until Ctrl-C (or ``duration``)."""
-    if not 0.0 <= relaxation <= 1.0:
-        from choreo.errors import InputError
+    """``choreo synth``: publish synthetic EEG in real time until Ctrl-C (or ``duration``).
 
+    With ``sweep`` (s) the relaxation level swings between 0 and 1 with that
+    period instead of staying at ``relaxation``: a quick way to watch the
+    score follow a known signal.
+    """
+    from choreo.errors import InputError
+
+    if not 0.0 <= relaxation <= 1.0:
         raise InputError(f"--relaxation must be in 0..1 (got {relaxation:g})")
-    pub = publish_synthetic(device, relaxation, seed, name, source_id, duration=duration)
-    return run_publisher(pub, console, extra=lambda: f"relax {relaxation:.2f}")
+    if sweep is not None and sweep <= 0:
+        raise InputError(f"--sweep must be a positive period in seconds (got {sweep:g})")
+    level = {"now": relaxation}
+
+    def swinging(t: float) -> float:
+        assert sweep is not None
+        level["now"] = 0.5 - 0.5 * math.cos(2 * math.pi * t / sweep)
+        return level["now"]
+
+    pub = publish_synthetic(
+        device, swinging if sweep else relaxation, seed, name, source_id, duration=duration
+    )
+    return run_publisher(pub, console, extra=lambda: f"relax {level['now']:.2f}")
 
 
 @dataclass(frozen=True)

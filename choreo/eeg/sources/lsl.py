@@ -275,22 +275,31 @@ class LslSource(SourceBase):
         return len(stamps)
 
     def _try_reopen(self, timeout: float) -> None:
+        """After liblsl gave the stream up: look for it again, at most once a second."""
         now = time.monotonic()
         if now < self._next_resolve:
             time.sleep(min(timeout, self._next_resolve - now))
             return
         self._next_resolve = now + 1.0
         name, type_, source_id = self.query
+        old = self._info
         try:
             found = resolve_stream(
-                name or self._info.name,
-                type_,
-                source_id or self._info.source_id,
-                max(timeout, 0.1),
+                name or old.name, type_, source_id or old.source_id or None, max(timeout, 0.05)
             )
-            self._open_inlet(found, max(timeout, 1.0))
+            self._open_inlet(found, max(timeout, 0.5))
         except StreamError:
             self._inlet = None
+            return
+        new = self._info
+        if (new.ch_names, new.sfreq) != (old.ch_names, old.sfreq):
+            self._inlet, self._info = None, old
+            raise StreamError(
+                f"LSL stream '{old.name}' came back with another layout "
+                f"({new.n_channels} ch at {new.sfreq:g} Hz, was {old.n_channels} ch at "
+                f"{old.sfreq:g} Hz)"
+            )
+        log.info("LSL stream '%s' found again", old.name)
 
     def read(self, timeout: float = 1.0) -> Chunk | None:
         """The samples that arrived, waiting up to ``timeout`` s for the first one.

@@ -110,6 +110,8 @@ class PacedPublisher:
         own timestamp.
     units
         Unit published (``uV`` or ``nV``...).
+    total
+        Samples the chunks hold, when finite (for progress display).
     """
 
     def __init__(
@@ -118,8 +120,10 @@ class PacedPublisher:
         chunks: Iterable[Chunk],
         units: str = "uV",
         reference: str = "",
+        total: int | None = None,
     ) -> None:
         self.info = info
+        self.total = total
         self.outlet = open_eeg_outlet(info, units=units, reference=reference)
         self._factor = 1.0 / microvolts_per_unit(units, f"outlet '{info.name}'")
         self._chunks = iter(chunks)
@@ -247,7 +251,12 @@ def replay_recording(
     profile = load_device(rec.info.device) if rec.info.device else None
     chunk = max(1, round(info.sfreq / 21))  # about Muse's 12-sample packets
     chunks = replay_chunks(rec, None, speed, loop, chunk, max_pause)
-    return PacedPublisher(info, chunks, reference=profile.reference if profile else "")
+    return PacedPublisher(
+        info,
+        chunks,
+        reference=profile.reference if profile else "",
+        total=None if loop else rec.n_samples,
+    )
 
 
 def publish_synthetic(
@@ -296,9 +305,12 @@ def status_line(
     """One line about a running publisher, for the command line."""
     st = pub.status
     info = pub.info
+    done = f"{st.samples} samples"
+    if pub.total:
+        done = f"{st.samples}/{pub.total} samples ({100 * st.samples / pub.total:.0f}%)"
     text = (
         f"{info.name} ({info.device or 'EEG'}, {info.n_channels} ch, {info.sfreq:g} Hz) | "
-        f"{st.samples} samples, {elapsed:.0f} s | "
+        f"{done}, {elapsed:.0f} s | "
         f"{'consumer connected' if st.consumers else 'no consumer'}"
     )
     return f"{text} | {extra()}" if extra else text

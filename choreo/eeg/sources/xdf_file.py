@@ -63,7 +63,9 @@ def _channels(stream: dict[str, Any]) -> tuple[list[str], list[str]]:
     if not isinstance(chans, dict):
         return [], []
     items = chans.get("channel") or []
-    return [_first(c, "label") for c in items], [_first(c, "unit") for c in items]
+    # The XDF convention says <label>; some senders write <name> instead.
+    labels = [_first(c, "label") or _first(c, "name") for c in items]
+    return labels, [_first(c, "unit") for c in items]
 
 
 def _is_eeg(stream: dict[str, Any]) -> bool:
@@ -153,7 +155,7 @@ def read_xdf(
         source_id=_first(sinfo, "source_id"),
         sfreq=float(_first(sinfo, "nominal_srate")),
         ch_names=tuple(labels)
-        if len(labels) == n_ch
+        if len(labels) == n_ch and all(labels)
         else tuple(f"ch{i + 1}" for i in range(n_ch)),
         units=tuple(units) if len(units) == n_ch else ("",) * n_ch,
         device=_first(_desc(stream), "device") or None,
@@ -161,7 +163,7 @@ def read_xdf(
         hostname=_first(sinfo, "hostname"),
     )
     profile = profile or match_device(raw)
-    if len(labels) != n_ch and len(profile.channels) == n_ch:
+    if n_ch and raw.ch_names[0] == "ch1" and len(profile.channels) == n_ch:
         raw = StreamInfo(**{**raw.__dict__, "ch_names": profile.channels})
     scale = np.array([microvolts_per_unit(u or profile.units, where) for u in raw.units])
     data = np.asarray(stream["time_series"], dtype=np.float64) * scale
