@@ -137,13 +137,15 @@ def forward_kinematics(q_deg: ArrayLike, dtype: DTypeLike = np.float64) -> NDArr
     """
     q = _as_joints(q_deg)
     # Axis-major and contiguous: one vectorised sine/cosine call for all five angles.
-    ang = np.empty((6, *q.shape[:-1]), dtype=dtype)
-    np.multiply(np.moveaxis(q[..., :5], -1, 0), np.pi / 180.0, out=ang[:5], casting="unsafe")
-    ang[5] = ang[1] + ang[2]  # A2 + A3: the forearm's pitch
+    # Rows A1, A2, A3, A4, A5 in rad; then row 2 becomes A2 + A3, the forearm's pitch
+    # (A3 alone is never needed): five sines and cosines per pose.
+    ang = np.empty((5, *q.shape[:-1]), dtype=dtype)
+    np.multiply(np.moveaxis(q[..., :5], -1, 0), np.pi / 180.0, out=ang, casting="unsafe")
+    ang[2] += ang[1]
     s = np.sin(ang)
     c = np.cos(ang)
-    s1, s2, s4, s5, s23 = s[0], s[1], s[3], s[4], s[5]
-    c1, c2, c4, c5, c23 = c[0], c[1], c[3], c[4], c[5]
+    s1, s2, s23, s4, s5 = s
+    c1, c2, c23, c4, c5 = c
     # Python floats, so that float32 arrays stay float32 (numpy's promotion rules).
     base_z = float(JOINT_ORIGINS_M[0, 2])
     shoulder = float(JOINT_ORIGINS_M[1, 0])
