@@ -212,3 +212,34 @@ def test_stop_near_a_limit_brakes_harder() -> None:
     assert stop.q[:, 0].max() < gentle.at_time(gentle.duration)[0][0]
     assert np.abs(stop.qdd[:, 0]).max() > CFG.max_accel[0]
     assert np.abs(stop.qdd[:, 0]).max() <= MAX_ACCEL_DEG_S2[0] * (1 + 1e-9)
+
+
+def test_choreography_samples_match_ruckig_at_time() -> None:
+    """The numpy evaluation of the path profiles against ruckig's own sampling."""
+    from choreo.robot.trajectory import path_limits
+
+    v = random_vector(11)
+    plan = plan_choreography(v, CFG)
+    c = decode(v, CFG)
+    wp = np.vstack([HOME_DEG, c.keyframes_deg])
+    delta = np.diff(wp, axis=0)
+    otg = Ruckig(1, CFG.cycle_s)
+    start = 0
+    for i, (vmax, amax, jmax) in enumerate(path_limits(delta, CFG).tolist()):
+        inp = InputParameter(1)
+        inp.duration_discretization = DurationDiscretization.Discrete
+        inp.current_position, inp.target_position = [0.0], [1.0]
+        inp.max_velocity, inp.max_acceleration, inp.max_jerk = [vmax], [amax], [jmax]
+        inp.minimum_duration = float(c.durations_s[i])
+        traj = Trajectory(1)
+        otg.calculate(inp, traj)
+        n = round(traj.duration / CFG.cycle_s)
+        assert plan.keyframe_indices[i] == start + n
+        k = np.arange(n + 1)
+        s, sd, sdd = (
+            np.array(x) for x in zip(*(traj.at_time(j * CFG.cycle_s) for j in k), strict=True)
+        )
+        np.testing.assert_allclose(plan.q[start + k], wp[i] + s[:, :1] * delta[i], atol=1e-9)
+        np.testing.assert_allclose(plan.qd[start + k], sd[:, :1] * delta[i], atol=1e-9)
+        np.testing.assert_allclose(plan.qdd[start + k], sdd[:, :1] * delta[i], atol=1e-6)
+        start += n
