@@ -121,12 +121,12 @@ def _reject(layer: str, reason: str, plan: Plan | None = None) -> Verdict:
 
 
 def _outside(values: NDArray[np.float64], limits: NDArray[np.float64]) -> tuple[int, int] | None:
-    """First (row, axis) of ``values`` (n, 6) outside ``limits`` (6, 2), or None."""
+    """First (row, axis) of ``values`` (n, 6) outside ``limits`` (6, 2) or NaN, or None."""
     lo, hi = limits[:, 0] - _POS_TOL_DEG, limits[:, 1] + _POS_TOL_DEG
     # Cheap per-axis extremes first; locate the offender only on failure.
     if np.all(values.min(axis=0) >= lo) and np.all(values.max(axis=0) <= hi):
         return None
-    bad = np.argwhere((values < lo) | (values > hi))
+    bad = np.argwhere(~((values >= lo) & (values <= hi)))  # NaN counts as outside
     return int(bad[0, 0]), int(bad[0, 1])
 
 
@@ -204,7 +204,7 @@ def _check_workspace(plan: Plan, cfg: RobotConfig) -> str:
     lo[2] = max(lo[2], cfg.floor_z_m + _FK_TOL_M)
     if np.all(flange.min(axis=0) >= lo) and np.all(flange.max(axis=0) <= hi):
         return ""
-    bad = np.argwhere((flange < lo) | (flange > hi))
+    bad = np.argwhere(~((flange >= lo) & (flange <= hi)))  # NaN counts as outside
     n, c = int(bad[0, 0]), int(bad[0, 1])
     value = float(flange[n, c])
     where = f"flange at {plan.t[n]:.3f} s (pose {np.round(plan.q[n], 1).tolist()} deg)"

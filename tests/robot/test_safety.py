@@ -193,6 +193,8 @@ def _with(plan: Plan, field: str, i: int, axis: int, value: float) -> Plan:
         ("qd", 2, -120.0, "trajectory: A3 speed 120.000 deg/s at "),
         ("qdd", 0, 400.0, "trajectory: A1 acceleration 400.000 deg/s^2"),
         ("q", 3, "jump", "trajectory: A4 moves "),
+        ("q", 4, float("nan"), "trajectory: A5 = nan deg at "),
+        ("qd", 0, float("inf"), "trajectory: A1 speed inf deg/s at "),
     ],
 )
 def test_each_sample_layer_catches_a_corrupted_plan(
