@@ -274,6 +274,9 @@ def _write_png(plan: Plan, cfg: RobotConfig, verdict: Verdict, path: Path) -> No
     axz = fig.add_subplot(grid[2, 2])
     flange = forward_kinematics(plan.q)
     axz.plot(plan.t, flange[:, 2], color=PATH_COLOUR, lw=1.2, label="flange height")
+    low = flange[:, 2] < cfg.floor_z_m
+    if low.any():
+        axz.plot(plan.t[low], flange[low, 2], ".", color=LIMIT_COLOUR, ms=2, label="below floor")
     axz.axhspan(-0.1, cfg.floor_z_m, color=LIMIT_COLOUR, alpha=0.18, lw=0)
     axz.axhline(cfg.floor_z_m, color=LIMIT_COLOUR, lw=0.8, label=f"floor {cfg.floor_z_m:g} m")
     axz.set_xlim(0.0, plan.duration)
