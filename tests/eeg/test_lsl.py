@@ -207,15 +207,18 @@ def test_lost_stream_without_source_id_is_found_again(unique_name: str) -> None:
         assert [e.kind for e in src.pop_events()] == ["dropout", "recovered"]
 
 
+def _read_for(src: LslSource, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        src.read(timeout=0.2)
+
+
 def test_stream_back_with_another_layout_is_an_error(unique_name: str) -> None:
     outlet = open_eeg_outlet(_no_sid_info(unique_name))
     with LslSource(name=unique_name, timeout=5, dropout_after=0.3) as src:
         assert outlet.wait_for_consumers(5)
         del outlet
-        outlet = open_eeg_outlet(_no_sid_info(unique_name, ("Fp1", "Fp2")))
-        with pytest.raises(
-            StreamError, match=f"'{unique_name}' came back with another layout \\(2 ch"
-        ):
-            end = time.monotonic() + 10
-            while time.monotonic() < end:
-                src.read(timeout=0.2)
+        _other = open_eeg_outlet(_no_sid_info(unique_name, ("Fp1", "Fp2")))
+        match = f"'{unique_name}' came back with another layout \\(2 ch"
+        with pytest.raises(StreamError, match=match):
+            _read_for(src, 10)

@@ -139,7 +139,8 @@ def test_brainvision_by_hand(tmp_path: Path) -> None:
     (tmp_path / "bv.vhdr").write_text(
         "Brain Vision Data Exchange Header File Version 1.0\n\n[Common Infos]\nCodepage=UTF-8\n"
         "DataFile=bv.eeg\nMarkerFile=bv.vmrk\nDataFormat=BINARY\nDataOrientation=MULTIPLEXED\n"
-        f"NumberOfChannels=4\nSamplingInterval=2000\n\n[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n\n"
+        "NumberOfChannels=4\nSamplingInterval=2000\n\n"
+        "[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n\n"
         f"[Channel Infos]\n{chans}\n",
         encoding="utf-8",
     )
