@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import torch
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 N_KEYFRAMES = 28
 #: Bump when the generation changes, so that cached corpora are not reused.
-PRIOR_VERSION = 1
+PRIOR_VERSION = 2
 
 # Fraction of the rest-to-rest minimum time added to each segment: keeps most
 # draws clear of the planner's limits after byte rounding.
@@ -91,9 +92,6 @@ class _Ranges:
     lo: NDArray[np.float64]
     hi: NDArray[np.float64]
     home: NDArray[np.float64]
-    vmax: NDArray[np.float64]
-    amax: NDArray[np.float64]
-    jmax: NDArray[np.float64]
     dmin: float
     dmax: float
 
@@ -111,12 +109,58 @@ def _ranges(cfg: RobotConfig) -> _Ranges:
         lo=lo,
         hi=hi,
         home=np.clip(kr6.HOME_DEG, lo, hi),
-        vmax=np.asarray(cfg.max_speed, dtype=np.float64),
-        amax=np.asarray(cfg.max_accel, dtype=np.float64),
-        jmax=np.asarray(cfg.max_jerk, dtype=np.float64),
         dmin=float(cfg.segment_duration_s.min),
         dmax=float(cfg.segment_duration_s.max),
     )
+
+
+class SegmentTiming:
+    """The prior's timing rule: a conservative time each segment needs, s.
+
+    Per axis, the rest-to-rest minimum time under the configured speed and
+    acceleration (triangle or trapezoid profile) plus ``a/j`` for the jerk
+    limit (or the jerk-only time of short moves), times ``margin``; the segment
+    needs its slowest axis. Segment 1 starts at HOME, as the planner's does.
+    In torch so that the prior (numpy in, numpy out) and the generator's
+    training penalty (differentiable) use the same rule.
+    """
+
+    def __init__(self, cfg: RobotConfig, margin: float = _TIME_MARGIN) -> None:
+        from choreo.robot import kr6
+        from choreo.robot.codec import decode
+
+        self.margin = margin
+        self.vmax = torch.as_tensor(cfg.max_speed, dtype=torch.float64)
+        self.amax = torch.as_tensor(cfg.max_accel, dtype=torch.float64)
+        self.jmax = torch.as_tensor(cfg.max_jerk, dtype=torch.float64)
+        self.home = torch.as_tensor(kr6.HOME_DEG, dtype=torch.float64)
+        # the codec's byte -> deg / s map is affine: read it off the codec at 0 and 255
+        low = decode(np.zeros(196, np.uint8), cfg)
+        high = decode(np.full(196, 255, np.uint8), cfg)
+        self.deg0 = torch.as_tensor(low.keyframes_deg[0])
+        self.deg_per_byte = torch.as_tensor(high.keyframes_deg[0] - low.keyframes_deg[0]) / 255
+        self.s0 = float(low.durations_s[0])
+        self.s_per_byte = float(high.durations_s[0] - low.durations_s[0]) / 255
+
+    def needed(self, keyframes: torch.Tensor) -> torch.Tensor:
+        """Time each segment needs, ``(n, 28)`` s, for keyframes ``(n, 28, 6)`` deg."""
+        k = keyframes.to(torch.float64)
+        prev = torch.cat([self.home.expand(k.shape[0], 1, 6), k[:, :-1]], dim=1)
+        # a floor under the distance keeps the gradients of sqrt and cbrt finite
+        delta = (k - prev).abs().clamp_min(1e-9)
+        triangle = 2.0 * torch.sqrt(delta / self.amax)
+        trapezoid = delta / self.vmax + self.vmax / self.amax
+        need = torch.where(delta <= self.vmax**2 / self.amax, triangle, trapezoid)
+        jerk_only = torch.pow(32.0 * delta / self.jmax, 1.0 / 3.0)
+        need = torch.maximum(need + self.amax / self.jmax, jerk_only)
+        return need.amax(dim=2) * self.margin
+
+    def excess(self, x: torch.Tensor) -> torch.Tensor:
+        """By how much each segment of byte-scale vectors ``x (n, 196)`` is too short, s."""
+        v = x.to(torch.float64).reshape(-1, 28, 7)
+        keyframes = self.deg0 + v[..., :6] * self.deg_per_byte
+        durations = self.s0 + v[..., 6] * self.s_per_byte
+        return torch.relu(self.needed(keyframes) - durations)
 
 
 def strict_config(cfg: RobotConfig) -> RobotConfig:
@@ -161,6 +205,7 @@ class ProceduralPrior:
         self.seed = seed
         self.weights = w / w.sum()
         self._r = _ranges(cfg)
+        self._timing = SegmentTiming(cfg)
         self._rng = np.random.default_rng(seed)
         self._makers: dict[
             str, Callable[[int], tuple[NDArray[np.float64], NDArray[np.float64]]]
@@ -276,26 +321,16 @@ class ProceduralPrior:
     def _fit_time(
         self, keyframes: NDArray[np.float64], durations: NDArray[np.float64]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Lengthen segments too short for the speed/acceleration limits; shrink motions
-        that would need more than the longest duration."""
+        """Lengthen segments too short for the limits (:class:`SegmentTiming`); shrink
+        motions that would need more than the longest duration."""
         r = self._r
         k = keyframes.copy()
         for _ in range(6):
-            prev = np.concatenate([np.broadcast_to(r.home, (len(k), 1, 6)), k[:, :-1]], axis=1)
-            delta = np.abs(k - prev)
-            # rest-to-rest minimum time per axis: cruise-limited or triangle-limited
-            triangle = 2.0 * np.sqrt(delta / r.amax)
-            trapezoid = delta / r.vmax + r.vmax / r.amax
-            need = np.where(delta <= r.vmax**2 / r.amax, triangle, trapezoid)
-            # the jerk limit: ramping the acceleration up and down costs about a/j more,
-            # and short moves are limited by jerk alone
-            need = need + np.where(delta > 0, r.amax / r.jmax, 0.0)
-            jerk_only = np.cbrt(32.0 * delta / r.jmax)
-            need = np.maximum(need, jerk_only).max(axis=2) * _TIME_MARGIN
+            need = self._timing.needed(torch.from_numpy(k)).numpy()
             too_long = need > r.dmax
             if not too_long.any():
                 break
-            # shrink the offending choreographies toward their first keyframe's path
+            # shrink the offending choreographies toward their mean pose
             rows = too_long.any(axis=1)
             mean = k[rows].mean(axis=1, keepdims=True)
             k[rows] = mean + 0.7 * (k[rows] - mean)

@@ -6,6 +6,13 @@ gradient penalty (Gulrajani et al. 2017); keep an exponential moving average
 of the generator's weights (the saved generator, smoother samples); measure
 validity and diversity (:mod:`choreo.gan.evaluation`); write the checkpoint.
 
+Timing penalty: the generator's loss adds ``timing_weight`` times the seconds
+by which its segments are shorter than the prior's own timing rule
+(:class:`choreo.gan.prior.SegmentTiming`) asks for. The corpus keeps that
+rule, so the penalty is zero on real data and does not pull the generator away
+from it; it only pushes blurred in-between samples (a wide swing with the
+tempo of a slow one) back to durations the robot can perform as requested.
+
 Integer grid: real vectors are dequantised with uniform noise in
 ``[-0.5, 0.5)`` before the critic sees them, fakes are the generator's
 continuous output (see :mod:`choreo.gan.model`).
@@ -41,7 +48,7 @@ from choreo.gan.checkpoint import (
 )
 from choreo.gan.evaluation import diversity, validity
 from choreo.gan.model import Critic, Generator, dequantise, to_unit
-from choreo.gan.prior import FAMILIES, build_corpus
+from choreo.gan.prior import FAMILIES, SegmentTiming, build_corpus
 from choreo.gan.settings import GanSettings, load_gan_settings
 
 if TYPE_CHECKING:
@@ -79,6 +86,7 @@ def _fit(
     settings: GanSettings,
     data: torch.Tensor,
     progress: Any | None,
+    timing: SegmentTiming | None = None,
 ) -> tuple[Generator, Critic, dict[str, float]]:
     """The WGAN-GP loop; returns the averaged generator, the critic and the last losses."""
     tr = settings.training
@@ -105,8 +113,10 @@ def _fit(
             opt_c.zero_grad(set_to_none=True)
             (-w + tr.gp_weight * gp).backward()
             opt_c.step()
-        fake_u = to_unit(generator(torch.randn(b, d, generator=gen)))
-        g_loss = -critic.forward_unit(fake_u).mean()
+        fake = generator(torch.randn(b, d, generator=gen))
+        g_loss = -critic.forward_unit(to_unit(fake)).mean()
+        if timing is not None and tr.timing_weight > 0:
+            g_loss = g_loss + tr.timing_weight * timing.excess(fake).sum(dim=1).mean().float()
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
@@ -203,7 +213,9 @@ def train_prior(
                 )
 
         t_fit = time.perf_counter()
-        generator, critic, losses = _fit(settings, torch.from_numpy(train_v), on_step)
+        generator, critic, losses = _fit(
+            settings, torch.from_numpy(train_v), on_step, SegmentTiming(cfg)
+        )
         fit_seconds = time.perf_counter() - t_fit
 
         # 3. evaluation on fresh latents

@@ -116,3 +116,24 @@ def test_corpus_is_cached_by_seed_and_size(cfg: RobotConfig, tmp_path: Path) -> 
     rebuilt, cached = build_corpus(cfg, seed=9, size=24, cache_dir=tmp_path)
     assert not cached
     np.testing.assert_array_equal(first.vectors, rebuilt.vectors)
+
+
+def test_segment_timing_is_zero_on_the_prior_and_differentiable(cfg: RobotConfig) -> None:
+    import torch
+
+    from choreo.gan.prior import SegmentTiming
+
+    timing = SegmentTiming(cfg)
+    corpus = ProceduralPrior(cfg, seed=8).sample(50)
+    # only byte rounding is left over on the prior's own vectors
+    assert float(timing.excess(torch.from_numpy(corpus)).max()) < 0.02
+    jumpy = np.zeros((28, 7), np.uint8)
+    jumpy[1::2, :6] = 255  # across the envelope in the shortest duration
+    x = torch.tensor(jumpy.reshape(1, 196), dtype=torch.float32, requires_grad=True)
+    excess = timing.excess(x)
+    assert excess.shape == (1, 28)
+    assert float(excess.detach()[0, 1:].min()) > 1.0  # seconds too short, every segment
+    excess.sum().backward()
+    assert x.grad is not None
+    assert torch.isfinite(x.grad).all()
+    assert float(x.grad.view(28, 7)[1:, 6].max()) < 0  # longer durations reduce it
