@@ -35,17 +35,29 @@ def run_publisher(
     """
     console = console or Console(stderr=True)
     start = time.monotonic()
+    stopped = False
     pub.start()
     try:
         with Live(Text(""), console=console, refresh_per_second=4, transient=False) as live:
-            while not pub.status.finished:
-                live.update(Text(status_line(pub, time.monotonic() - start, extra), no_wrap=True))
-                time.sleep(refresh_s)
-            live.update(Text(status_line(pub, time.monotonic() - start, extra), no_wrap=True))
-    except KeyboardInterrupt:
-        console.print("stopped")
+            try:
+                while not pub.status.finished:
+                    line = status_line(pub, time.monotonic() - start, extra)
+                    live.update(Text(line, no_wrap=True))
+                    time.sleep(refresh_s)
+            except KeyboardInterrupt:
+                stopped = True
+            line = status_line(pub, time.monotonic() - start, extra)
+            live.update(Text(line, no_wrap=True))
     finally:
         pub.stop()
+    if not console.is_terminal:
+        console.print()  # Live leaves its last line open when not on a terminal
+    if stopped:
+        console.print("stopped (Ctrl-C)")
+    if pub.status.error:
+        from choreo.errors import StreamError
+
+        raise StreamError(f"publishing '{pub.info.name}' failed: {pub.status.error}")
     return pub.status
 
 

@@ -12,6 +12,7 @@ published by the same code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -155,9 +156,16 @@ class PacedPublisher:
             self.status.finished = True
         return self.status
 
+    def _run_in_thread(self) -> None:
+        # The reason is kept in status.error for the owner; no traceback on stderr.
+        with contextlib.suppress(Exception):
+            self.run()
+
     def start(self) -> PacedPublisher:
         """Run in a daemon thread; returns self."""
-        self._thread = threading.Thread(target=self.run, name=f"lsl-{self.info.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run_in_thread, name=f"lsl-{self.info.name}", daemon=True
+        )
         self._thread.start()
         return self
 
