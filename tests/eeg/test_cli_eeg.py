@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,12 @@ def _run_main(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str]:
     monkeypatch.setattr(sys, "argv", ["choreo", *args])
-    with pytest.raises(SystemExit) as exit_:
+    try:
         main()
-    return int(exit_.value.code or 0), capsys.readouterr().err
+        code = 0
+    except SystemExit as exc:  # main() exits only on errors
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -119,3 +123,17 @@ def test_synth_publishes_and_streams_lists_it(unique_name: str) -> None:
         if synth.poll() is None:
             synth.kill()
             synth.wait()
+
+
+def test_replay_command_runs_a_file_to_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    t = 1.7e9 + np.arange(256) / 256.0
+    rows = ["timestamps,TP9,AF7,AF8,TP10,Right AUX"] + [f"{ti:.3f},1,2,3,4,5" for ti in t]
+    (tmp_path / "short.csv").write_text("\n".join(rows) + "\n")
+    name = f"cli-replay-{uuid.uuid4().hex[:8]}"
+    code, err = _run_main(
+        monkeypatch, capsys, "replay", str(tmp_path / "short.csv"), "--speed", "4", "--name", name
+    )
+    assert code == 0
+    assert f"{name} (muse2016, 5 ch, 256 Hz) | 256/256 samples (100%)" in err

@@ -142,7 +142,7 @@ def _stream_info(
         hostname=lsl_info.hostname(),
     )
     profile = load_device(device) if device is not None else match_device(first)
-    if ch_names[0] == "ch1" and len(profile.channels) == n:
+    if n and ch_names[0] == "ch1" and len(profile.channels) == n:
         ch_names = profile.channels
     where = f"LSL stream '{first.name}'"
     scale = np.array([microvolts_per_unit(u or profile.units, where) for u in declared])
@@ -234,7 +234,12 @@ class LslSource(SourceBase):
         # Room for one second (at least 1024 samples) per pull, in the stream's dtype.
         n_buf = max(1024, int(self._info.sfreq) + 1)
         self._buf = np.empty((n_buf, self._info.n_channels), dtype=self._inlet.np_dtype)
-        self._inlet.open_stream(timeout=timeout)
+        try:
+            self._inlet.open_stream(timeout=timeout)
+        except (LslTimeout, LostError):
+            raise StreamError(
+                f"LSL stream '{resolved.name()}' could not be opened within {timeout:g} s"
+            ) from None
 
     @property
     def info(self) -> StreamInfo:
