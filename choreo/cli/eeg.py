@@ -42,11 +42,12 @@ def synth(
         float | None,
         typer.Option(help="Swing the relaxation between 0 and 1 with this period (s)."),
     ] = None,
+    line_hz: Annotated[float, typer.Option(help="Mains frequency: 50 or 60 Hz.")] = 50.0,
 ) -> None:
     """Publish synthetic EEG for a device on LSL in real time, until Ctrl-C."""
     from choreo.eeg.sources.console import serve_synthetic
 
-    serve_synthetic(device, relaxation, seed, name, source_id, duration, sweep)
+    serve_synthetic(device, relaxation, seed, name, source_id, duration, sweep, line_hz)
 
 
 @app.command()

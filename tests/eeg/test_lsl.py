@@ -61,7 +61,7 @@ def test_values_timestamps_and_metadata_arrive_intact(unique_name: str) -> None:
     np.testing.assert_allclose(np.diff(got.timestamps), 1 / 256.0, atol=1e-9)
 
 
-def test_nanovolt_stream_is_converted(unique_name: str) -> None:
+def test_nanovolt_stream_is_converted_and_time_kept_monotonic(unique_name: str) -> None:
     labels = ("Fp1", "Fp2", "F3", "F4", "C3", "C4", "O1", "O2")
     info = StreamInfo(
         unique_name, "EEG", unique_name, 500.0, labels, ("uV",) * 8, manufacturer="Neuroelectrics"
@@ -71,9 +71,13 @@ def test_nanovolt_stream_is_converted(unique_name: str) -> None:
         assert src.info.device == "enobio8"
         assert outlet.wait_for_consumers(5)
         x_nv = np.full((50, 8), 25_000.0, dtype=np.float32)  # 25 uV
-        outlet.push_chunk(x_nv)
+        stamps = pylsl.local_clock() + np.arange(50) / 500.0
+        stamps[30] -= 0.01  # sender jitter: one stamp earlier than the one before
+        outlet.push_chunk(x_nv, stamps.tolist())
         got = _read_n(src, 50)
     np.testing.assert_allclose(got.data, 25.0)
+    assert np.all(np.diff(got.timestamps) >= 0)
+    assert got.timestamps[30] == pytest.approx(stamps[29], abs=1e-4)
 
 
 def test_resolve_names_what_was_looked_for(unique_name: str) -> None:

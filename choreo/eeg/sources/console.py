@@ -20,6 +20,7 @@ from choreo.eeg.sources.outlet import (
     replay_recording,
     status_line,
 )
+from choreo.eeg.sources.synthetic import SynthSettings
 
 
 def run_publisher(
@@ -87,6 +88,7 @@ def serve_synthetic(
     source_id: str | None = None,
     duration: float | None = None,
     sweep: float | None = None,
+    line_hz: float = 50.0,
     console: Console | None = None,
 ) -> PublishStatus:
     """``choreo synth``: publish synthetic EEG in real time until Ctrl-C (or ``duration``).
@@ -108,8 +110,16 @@ def serve_synthetic(
         level["now"] = 0.5 - 0.5 * math.cos(2 * math.pi * t / sweep)
         return level["now"]
 
+    if line_hz not in (50.0, 60.0):
+        raise InputError(f"--line-hz must be 50 or 60 (got {line_hz:g})")
     pub = publish_synthetic(
-        device, swinging if sweep else relaxation, seed, name, source_id, duration=duration
+        device,
+        swinging if sweep else relaxation,
+        seed,
+        name,
+        source_id,
+        settings=SynthSettings(line_hz=line_hz),
+        duration=duration,
     )
     return run_publisher(pub, console, extra=lambda: f"relax {level['now']:.2f}")
 

@@ -14,8 +14,9 @@ Design decisions:
   loses Bluetooth) it would stamp the first samples after the gap as if no
   time had passed and take minutes to catch up. Band power spaces samples
   by the nominal rate and uses timestamps only to place windows in time, so
-  the sender's stamps (corrected) are the honest choice; ``proc_monotonize``
-  only makes sense with dejitter and is off too.
+  the sender's stamps (corrected) are the honest choice. ``proc_monotonize``
+  is off too; instead a stamp earlier than the one before it (sender jitter)
+  is raised to it, so that chunks keep non-decreasing time.
 - Dropouts: when no sample has arrived for ``dropout_after`` seconds the
   source records a :class:`StreamEvent` ``"dropout"``, logs a warning, and
   :attr:`LslSource.status` becomes ``"dropout"``; the first samples after
@@ -214,6 +215,7 @@ class LslSource(SourceBase):
         self._open_inlet(resolved, timeout)
         self.samples_received = 0
         self._last_data = time.monotonic()
+        self._last_stamp = -np.inf
         self._next_resolve = 0.0
 
     def _open_inlet(self, resolved: Any, timeout: float) -> None:
@@ -337,7 +339,12 @@ class LslSource(SourceBase):
         self.samples_received += n
         data = self._buf[:n].astype(np.float64)
         data *= self._scale
-        return Chunk(data, np.array(self._stamps, dtype=np.float64))
+        stamps = np.array(self._stamps, dtype=np.float64)
+        # Chunks promise non-decreasing time; a sender's jitter can break that.
+        if stamps[0] < self._last_stamp or np.any(np.diff(stamps) < 0):
+            stamps = np.maximum.accumulate(np.maximum(stamps, self._last_stamp))
+        self._last_stamp = float(stamps[-1])
+        return Chunk(data, stamps)
 
     def close(self) -> None:
         """Disconnect from the stream."""
