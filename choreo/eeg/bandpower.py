@@ -25,18 +25,20 @@ the current segment; the buffer restarts, so no window straddles a gap.
 How it is fast, and why streaming and batch give the same numbers
 ------------------------------------------------------------------
 The window is a whole number ``n_blocks`` of hops ("blocks"). Every block is
-transformed once, when it arrives: one small matrix product gives its DFT at
-the needed bins, referred to the segment's time origin, plus the sums that
-the detrend and the quality checks need. A window's DFT is then the *sum* of
-its blocks' DFTs (a phase turns it to the window's own origin), and Hann
-windowing is a three-tap combination of neighbouring bins. So a hop costs a
-``(2K, hop) @ (hop, channels)`` product and a few sums, instead of a full
-``(2K, n) @ (n, channels)`` product or an FFT of the window.
+transformed once, when it arrives: its DFT at the needed bins (about 90 for
+1-40 Hz and the mains neighbourhood at 0.5 Hz resolution), referred to the
+segment's time origin, plus the sums that the detrend and the quality checks
+need. A window's DFT is then the *sum* of its blocks' DFTs (kept as a running
+sum, refreshed exactly once per window length), a phase turns it to the
+window's own origin, and Hann windowing is a three-tap combination of
+neighbouring bins. A hop thus costs ``hop x 2K`` multiply-adds per channel
+instead of ``n x 2K`` (a full matrix product) or an FFT of the window.
 
-There is one code path: :meth:`StreamingBandPower.push` handles any number
-of samples at once, vectorised over all the blocks and windows in it, and
-:func:`batch_band_power` is that same estimator fed a whole recording. The
-numbers differ only by floating-point rounding (< 1e-12 relative).
+There is one code path: a compiled kernel (numba) that takes whole blocks
+one after the other. :meth:`StreamingBandPower.push` hands it whatever
+blocks a chunk completes, :func:`batch_band_power` hands it every block of a
+recording; the same blocks go through the same arithmetic in the same order,
+so live and offline numbers are identical, whatever the chunking.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numba import njit
 from numpy.typing import NDArray
 
 from choreo.eeg.settings import BandPowerSettings
@@ -65,9 +67,6 @@ ComplexArray = NDArray[np.complex128]
 #: Samples whose magnitude is at least this (uV, i.e. 10 V) are treated like NaN:
 #: no EEG amplifier produces them, and they would overflow the sums of squares.
 ABSURD_UV = 1e7
-
-#: Most blocks handled in one vectorised step (bounds memory for whole files).
-_MAX_BLOCKS_PER_STEP = 512
 
 
 @dataclass(frozen=True)
@@ -179,10 +178,12 @@ class SpectralPlan:
     #: interleaved, then the columns (1, j) that give sum x and sum j x.
     block_dft: FloatArray = field(repr=False)
     rho_q: ComplexArray = field(repr=False)  # (n_blocks,): exp(2 pi i s / n_blocks) / 4
-    trend_ramp: ComplexArray = field(repr=False)  # (n_blocks, n_bins)
-    trend_dc: ComplexArray | None = field(repr=False)  # (n_blocks, n_bins) or None if zero
+    #: (2, n_blocks, n_bins): Hann-windowed DFT of the ramp (i - c) and of ones, turned
+    #: to the segment origin for a window starting at each slot (the detrend).
+    trend: ComplexArray = field(repr=False)
     ramp_norm: float
-    band_matrix: FloatArray = field(repr=False)  # (2 n_bins, 4) -> theta, alpha, total, line
+    #: (4, n_bins): theta, alpha, total, mains bins, times the |X|^2 -> uV^2 scale.
+    weights: FloatArray = field(repr=False)
 
     @classmethod
     def build(cls, sfreq: float, settings: BandPowerSettings) -> SpectralPlan:
@@ -240,7 +241,7 @@ class SpectralPlan:
         hann_dc = e @ w
         hann_ramp = e @ (w * (i - c))
         # The Hann-windowed DFT of a constant is zero from bin 2 on (up to rounding).
-        trend_dc = (back * hann_dc).astype(complex) if bins[0] < 2 else None
+        trend_dc = back * hann_dc if bins[0] < 2 else np.zeros_like(back)
         power_scale = 2.0 / (n * float(np.sum(w**2)))
 
         weights = np.vstack(
@@ -251,7 +252,6 @@ class SpectralPlan:
                 np.isin(bins, all_k[line]) & real,
             ]
         ).astype(float)
-        band_matrix = np.repeat(weights.T, 2, axis=0) * power_scale
         return cls(
             sfreq=float(sfreq),
             hop=hop,
@@ -262,10 +262,9 @@ class SpectralPlan:
             has_line=bool(line.any()),
             block_dft=block_dft,
             rho_q=rho_q,
-            trend_ramp=back * hann_ramp,
-            trend_dc=trend_dc,
+            trend=np.ascontiguousarray(np.stack([back * hann_ramp, trend_dc]), dtype=complex),
             ramp_norm=float(np.sum((i - c) ** 2)),
-            band_matrix=band_matrix,
+            weights=np.ascontiguousarray(weights * power_scale),
         )
 
     @property
@@ -277,6 +276,173 @@ class SpectralPlan:
     def hop_s(self) -> float:
         """Effective hop, s."""
         return self.hop / self.sfreq
+
+
+@njit(cache=True)
+def _first_gap(ts: FloatArray, last_t: float, gap_step: float, back_step: float) -> int:
+    """Index of the first sample after a gap (or a step backwards), -1 if none."""
+    prev = ts[0] if math.isnan(last_t) else last_t
+    for i in range(ts.shape[0]):
+        step = ts[i] - prev
+        if step > gap_step or step < back_step:
+            return i
+        prev = ts[i]
+    return -1
+
+
+@njit(cache=True)
+def _push_blocks(
+    x: FloatArray,
+    t_end: FloatArray,
+    offset: FloatArray,
+    dft: FloatArray,
+    rho_q: ComplexArray,
+    trend: ComplexArray,
+    weights: FloatArray,
+    ramp_norm: float,
+    ring_f: ComplexArray,
+    ring_e: FloatArray,
+    wsum: ComplexArray,
+    n_done: int,
+    out: FloatArray,
+    out_t: FloatArray,
+) -> int:
+    """Whole blocks in; block features into the ring; every completed window out.
+
+    ``x`` holds ``nb * hop`` samples ``(samples, ch)`` in uV; ``t_end`` each block's
+    last timestamp. The ring rows (one per start slot, i.e. block index modulo
+    ``n_blocks``) hold per channel: the block's DFT at the extended bins referred
+    to the segment origin, then ``sum x + i sum j x`` (j from the block start),
+    then ``sum x^2 + i * bad samples``; ``ring_e`` the block's max, -min and how
+    many samples sit at each. ``wsum`` is the running sum of the ring rows (the
+    window's sums), refreshed exactly from the ring once per window length so
+    that rounding cannot build up. Windows go to ``out`` rows (rel theta, rel
+    alpha, total, mains, ptp, std, max |x|, extreme share, bad samples). Returns
+    the number of windows written.
+    """
+    nbw, hop, n_dft = dft.shape
+    n_ch = x.shape[1]
+    n_ext = ring_f.shape[2] - 2
+    n_int = n_ext - 2
+    nb = x.shape[0] // hop
+    n = nbw * hop
+    centre = (n - 1) / 2.0
+    acc = np.empty(n_dft)
+    written = 0
+    for b in range(nb):
+        slot = (n_done + b) % nbw
+        a = dft[slot]
+        for c in range(n_ch):
+            acc[:] = 0.0
+            sq = 0.0
+            bad = 0.0
+            mx = -np.inf
+            mn = np.inf
+            for j in range(hop):
+                v = x[b * hop + j, c] - offset[c]
+                if not abs(v) < ABSURD_UV:  # NaN, inf or absurd: count it, use 0
+                    bad += 1.0
+                    v = 0.0
+                sq += v * v
+                mx = max(mx, v)
+                mn = min(mn, v)
+                for k in range(n_dft):
+                    acc[k] += v * a[j, k]
+            at_max = 0.0
+            at_min = 0.0
+            for j in range(hop):
+                v = x[b * hop + j, c] - offset[c]
+                if not abs(v) < ABSURD_UV:
+                    v = 0.0
+                if v == mx:
+                    at_max += 1.0
+                if v == mn:
+                    at_min += 1.0
+            # The block leaving the window (same slot) out of the running sum, the new one in.
+            for k in range(n_ext):
+                z = complex(acc[2 * k], acc[2 * k + 1])
+                wsum[c, k] += z - ring_f[slot, c, k]
+                ring_f[slot, c, k] = z
+            z = complex(acc[n_dft - 2], acc[n_dft - 1])
+            wsum[c, n_ext] += z - ring_f[slot, c, n_ext]
+            ring_f[slot, c, n_ext] = z
+            z = complex(sq, bad)
+            wsum[c, n_ext + 1] += z - ring_f[slot, c, n_ext + 1]
+            ring_f[slot, c, n_ext + 1] = z
+            ring_e[slot, 0, c] = mx
+            ring_e[slot, 1, c] = -mn
+            ring_e[slot, 2, c] = at_max
+            ring_e[slot, 3, c] = at_min
+        if slot == nbw - 1:
+            wsum[:] = 0.0
+            for r in range(nbw):
+                wsum += ring_f[r]
+        if n_done + b + 1 < nbw:
+            continue
+        # A window ends with this block: it starts at the next slot.
+        start = (slot + 1) % nbw
+        rq = rho_q[start]
+        rqc = rq.conjugate()
+        for c in range(n_ch):
+            s = wsum[c]
+            jx = 0.0
+            for r in range(nbw):
+                jx += ((r - start) % nbw) * hop * ring_f[r, c, n_ext].real
+            x_sum = s[n_ext].real
+            mean = x_sum / n
+            slope = (s[n_ext].imag + jx - centre * x_sum) / ramp_norm
+            p_theta = 0.0
+            p_alpha = 0.0
+            p_total = 0.0
+            p_line = 0.0
+            for i in range(n_int):
+                # Hann as three bins, back to the window's origin, minus the fitted line.
+                v = (
+                    0.5 * s[i + 1]
+                    - rqc * s[i]
+                    - rq * s[i + 2]
+                    - slope * trend[0, start, i]
+                    - mean * trend[1, start, i]
+                )
+                p = v.real * v.real + v.imag * v.imag
+                p_theta += weights[0, i] * p
+                p_alpha += weights[1, i] * p
+                p_total += weights[2, i] * p
+                p_line += weights[3, i] * p
+            n_bad = s[n_ext + 1].imag
+            vmax = -np.inf
+            neg_min = -np.inf
+            for r in range(nbw):
+                vmax = max(vmax, ring_e[r, 0, c])
+                neg_min = max(neg_min, ring_e[r, 1, c])
+            at_max = 0.0
+            at_min = 0.0
+            for r in range(nbw):
+                if ring_e[r, 0, c] == vmax:
+                    at_max += ring_e[r, 2, c]
+                if ring_e[r, 1, c] == neg_min:
+                    at_min += ring_e[r, 3, c]
+            if n_bad > 0.5 or not p_total > 0.0:
+                rel_t = np.nan
+                rel_a = np.nan
+            else:
+                rel_t = p_theta / p_total
+                rel_a = p_alpha / p_total
+            if n_bad > 0.5:
+                p_total = np.nan
+                p_line = np.nan
+            out[0, written, c] = rel_t
+            out[1, written, c] = rel_a
+            out[2, written, c] = p_total
+            out[3, written, c] = p_line
+            out[4, written, c] = vmax + neg_min
+            out[5, written, c] = math.sqrt(max(s[n_ext + 1].real / n - mean * mean, 0.0))
+            out[6, written, c] = max(vmax + offset[c], neg_min - offset[c])
+            out[7, written, c] = max(at_max, at_min) / n
+            out[8, written, c] = n_bad
+        out_t[written] = t_end[b]
+        written += 1
+    return written
 
 
 class StreamingBandPower:
@@ -294,8 +460,9 @@ class StreamingBandPower:
     Notes
     -----
     ``push`` accepts any number of samples (one sample, one hop, a whole
-    file) and returns the windows completed by them; feeding the same
-    samples in any chunking gives the same windows and numbers (to rounding).
+    file) and returns the windows completed by them. Every block goes through
+    the same compiled kernel in the same order whatever the chunking, so the
+    same samples give bit-identical windows live and offline.
     """
 
     def __init__(
@@ -308,11 +475,7 @@ class StreamingBandPower:
         self._back_step = -self.settings.gap_slack_s
         self.n_gaps = 0
         self._empty = BandPowerWindows.empty(self.n_channels)
-        nbw = self.plan.n_blocks
-        # Offset (samples) from a window's start to each ring row, per window start slot.
-        self._ring_offsets = ((np.arange(nbw)[None, :] - np.arange(nbw)[:, None]) % nbw) * float(
-            self.plan.hop
-        )
+        self._last_t = math.nan
         self.reset()
 
     def reset(self) -> None:
@@ -324,13 +487,10 @@ class StreamingBandPower:
         self._offset = np.zeros(ch)
         self._started = False
         self._n_blocks_done = 0
-        # Features of the last n_blocks blocks, each in the row of its start slot
-        # (block index mod n_blocks): DFT + (sum x, sum j x) + (sum x^2, bad count) as
-        # complex numbers; extremes (max, -min) of each channel and their counts.
+        # One row per start slot (block index mod n_blocks), see _push_blocks.
         self._ring_f = np.zeros((nbw, ch, plan.block_dft.shape[2] // 2 + 1), dtype=complex)
-        self._ring_e = np.zeros((nbw, 2, 2 * ch))
-        self._ring_t = np.zeros(nbw)
-        self._last_t: float | None = None
+        self._ring_e = np.zeros((nbw, 4, ch))
+        self._wsum = np.zeros(self._ring_f.shape[1:], dtype=complex)
 
     def push(self, chunk: Chunk) -> BandPowerWindows:
         """Add samples; return the windows they complete (maybe none)."""
@@ -340,31 +500,28 @@ class StreamingBandPower:
             )
         if chunk.n_samples == 0:
             return self._empty
-        ts = chunk.timestamps
-        first = 0.0 if self._last_t is None else float(ts[0]) - self._last_t
-        steps = ts[1:] - ts[:-1]
-        if self._back_step <= first <= self._gap_step and (
-            steps.size == 0 or (steps.max() <= self._gap_step and steps.min() >= self._back_step)
-        ):
-            self._last_t = float(ts[-1])
-            return self._push_segment(chunk.data, ts)
-        steps = np.concatenate([[first], steps])
-        cuts = np.flatnonzero((steps > self._gap_step) | (steps < self._back_step))
+        data, ts = chunk.data, chunk.timestamps
         parts: list[BandPowerWindows] = []
-        start = 0
-        for cut in [*cuts.tolist(), chunk.n_samples]:
-            if cut > start:
-                parts.append(self._push_segment(chunk.data[start:cut], ts[start:cut]))
-            if cut < chunk.n_samples:
-                self.reset()
-                self.n_gaps += 1
-            start = cut
+        while True:
+            cut = _first_gap(ts, self._last_t, self._gap_step, self._back_step)
+            if cut < 0:
+                break
+            if cut > 0:
+                parts.append(self._push_segment(data[:cut], ts[:cut]))
+            self._last_t = float(ts[cut])
+            self.reset()
+            self.n_gaps += 1
+            data, ts = data[cut:], ts[cut:]
         self._last_t = float(ts[-1])
+        if not parts:
+            return self._push_segment(data, ts)
+        parts.append(self._push_segment(data, ts))
         return BandPowerWindows.concat(parts, self.n_channels)
 
     def _push_segment(self, data: FloatArray, ts: FloatArray) -> BandPowerWindows:
         """Samples without a gap inside, continuing the current segment."""
-        hop = self.plan.hop
+        plan = self.plan
+        hop = plan.hop
         if not self._started:
             # Refer the segment to its first sample: the same spectra (the detrend removes
             # any constant) but smaller sums, so less rounding with large DC offsets.
@@ -377,172 +534,43 @@ class StreamingBandPower:
         n_full = data.shape[0] - data.shape[0] % hop
         self._pending = data[n_full:]
         self._pending_t = ts[n_full:]
-        if n_full == 0:
+        nb = n_full // hop
+        if nb == 0:
             return self._empty
-        if n_full == hop:
-            return self._push_one_block(data[:hop], ts[hop - 1])
-        step = _MAX_BLOCKS_PER_STEP * hop
-        parts = [
-            self._push_blocks(data[s : min(n_full, s + step)], ts[s : min(n_full, s + step)])
-            for s in range(0, n_full, step)
-        ]
-        return BandPowerWindows.concat(parts, self.n_channels)
-
-    def _block_features(
-        self, data: FloatArray, feats: ComplexArray, ext: FloatArray, slot0: int
-    ) -> None:
-        """Features of whole consecutive blocks, written into ``feats`` and ``ext``.
-
-        ``data`` holds ``nb * hop`` samples; ``feats`` is ``(nb, ch, n_ext + 2)``
-        complex (zeroed), ``ext`` is ``(nb, 2, 2 ch)``; ``slot0`` is the first
-        block's start slot.
-        """
-        plan = self.plan
-        hop, nbw, ch = plan.hop, plan.n_blocks, self.n_channels
-        nb = data.shape[0] // hop
-        # (blocks, ch, hop): each block's samples contiguous per channel, offset removed.
-        xb = np.subtract(data.reshape(nb, hop, ch).transpose(0, 2, 1), self._offset[:, None])
-        n_dft = plan.block_dft.shape[2]
-        fview = feats.view(float)  # (nb, ch, n_dft + 2)
-        sumsq = np.einsum("bcj,bcj->bc", xb, xb, out=fview[:, :, n_dft])
-        if not sumsq.max() < hop * ABSURD_UV**2:  # NaN, inf or absurd samples somewhere
-            bad = ~(np.abs(xb) < ABSURD_UV)
-            xb[bad] = 0.0
-            np.einsum("bcj,bcj->bc", xb, xb, out=fview[:, :, n_dft])
-            fview[:, :, n_dft + 1] = bad.sum(axis=2)
-        if nb == 1:
-            np.matmul(xb[0], plan.block_dft[slot0], out=fview[0, :, :n_dft])
-        else:
-            # Blocks sharing a start slot share a DFT matrix: one product per slot.
-            for p in range(min(nb, nbw)):
-                sel = slice(p, None, nbw)
-                fview[sel, :, :n_dft] = np.matmul(xb[sel], plan.block_dft[(slot0 + p) % nbw])
-        # Extremes as maxima of (x, -x): max, -min, and how many samples sit exactly
-        # there (a clipped or stuck amplifier repeats its extreme value).
-        both = np.concatenate([xb, np.negative(xb)], axis=1)  # (nb, 2 ch, hop)
-        peak = both.max(axis=2)
-        ext[:, 0] = peak
-        ext[:, 1] = (both == peak[..., None]).sum(axis=2)
-
-    def _push_one_block(self, data: FloatArray, t_end: float) -> BandPowerWindows:
-        """The live case: one hop completes one block, and at most one window."""
-        nbw = self.plan.n_blocks
-        slot = self._n_blocks_done % nbw
-        ring_f = self._ring_f
-        ring_f[slot] = 0.0
-        self._block_features(data, ring_f[slot : slot + 1], self._ring_e[slot : slot + 1], slot)
-        self._ring_t[slot] = t_end
-        self._n_blocks_done += 1
-        if self._n_blocks_done < nbw:
-            return self._empty
-        start_slot = (slot + 1) % nbw
-        n_x = ring_f.shape[2] - 2
-        win = ring_f.sum(axis=0, keepdims=True)
-        # sum j x is per block (j from the block start): refer it to the window start.
-        win[0, :, n_x] += 1j * (self._ring_offsets[start_slot] @ ring_f[:, :, n_x].real)
-        return self._window_outputs(
-            win, self._ring_e[None], np.array([t_end]), start_slot, (self.plan.n - 1) / 2
+        out = np.empty((9, nb, self.n_channels))
+        out_t = np.empty(nb)
+        x = data if n_full == data.shape[0] and data.flags.c_contiguous else data[:n_full]
+        n_w = _push_blocks(
+            np.ascontiguousarray(x, dtype=np.float64),
+            np.ascontiguousarray(ts[hop - 1 : n_full : hop]),
+            self._offset,
+            plan.block_dft,
+            plan.rho_q,
+            plan.trend,
+            plan.weights,
+            plan.ramp_norm,
+            self._ring_f,
+            self._ring_e,
+            self._wsum,
+            self._n_blocks_done,
+            out,
+            out_t,
         )
-
-    def _push_blocks(self, data: FloatArray, ts: FloatArray) -> BandPowerWindows:
-        """Several blocks at once (a file, or a large chunk): vectorised over windows."""
-        plan = self.plan
-        hop, nbw = plan.hop, plan.n_blocks
-        nb = data.shape[0] // hop
-        n_old = min(nbw - 1, self._n_blocks_done)
-        # The run: the last n_old blocks from the ring, in time order, then the new ones.
-        old = (self._n_blocks_done - n_old + np.arange(n_old)) % nbw
-        feats = np.zeros((n_old + nb, *self._ring_f.shape[1:]), dtype=complex)
-        ext = np.empty((n_old + nb, *self._ring_e.shape[1:]))
-        feats[:n_old] = self._ring_f[old]
-        ext[:n_old] = self._ring_e[old]
-        t_end = np.concatenate([self._ring_t[old], ts[hop - 1 :: hop]])
-        slot0 = self._n_blocks_done % nbw
-        self._block_features(data, feats[n_old:], ext[n_old:], slot0)
-        first_block = self._n_blocks_done - n_old
         self._n_blocks_done += nb
-        keep = np.arange(max(0, nb - nbw), nb) + n_old
-        slots = (first_block + keep) % nbw
-        self._ring_f[slots] = feats[keep]
-        self._ring_e[slots] = ext[keep]
-        self._ring_t[slots] = t_end[keep]
-        n_run = n_old + nb
-        n_w = n_run - nbw + 1
-        if n_w <= 0:
+        if n_w == 0:
             return self._empty
-        n_x = feats.shape[2] - 2
-        # sum j x is per block (j from the block start): refer it to the run start,
-        # then window sums as differences of cumulative sums.
-        sx = feats[:, :, n_x]
-        sx.imag += (np.arange(n_run) * float(hop))[:, None] * sx.real
-        csum = np.cumsum(feats, axis=0)
-        win = csum[nbw - 1 :].copy()
-        win[1:] -= csum[: n_w - 1]
-        ev = np.moveaxis(sliding_window_view(ext, nbw, axis=0), -1, 1)
-        start_slot = (first_block + np.arange(n_w)) % nbw
-        centre = (np.arange(n_w) * float(hop) + (plan.n - 1) / 2)[:, None]
-        return self._window_outputs(win, ev, t_end[nbw - 1 :], start_slot, centre)
-
-    def _window_outputs(
-        self,
-        win: ComplexArray,
-        ev: FloatArray,
-        t_end: FloatArray,
-        start_slot: int | NDArray[np.int64],
-        centre: float | FloatArray,
-    ) -> BandPowerWindows:
-        """Band powers and statistics of windows from the sums of their blocks.
-
-        ``win`` ``(n_w, ch, n_ext + 2)``: per window the sum of its blocks' features,
-        with sum j x referred to the point ``centre - (n - 1) / 2``; ``ev`` ``(n_w,
-        n_blocks, 2, 2 ch)``: the extremes of its blocks. Shared by the live case
-        (one window) and the vectorised one (many).
-        """
-        plan = self.plan
-        n, ch = plan.n, self.n_channels
-        n_w = win.shape[0]
-        n_x = win.shape[2] - 2
-        many = not isinstance(start_slot, int)
-        rq = plan.rho_q[start_slot][:, None, None] if many else complex(plan.rho_q[start_slot])
-        spec_sum = win[:, :, :n_x]
-        # Hann window as three neighbouring bins; rho turns the segment origin to the window's.
-        spec = 0.5 * spec_sum[:, :, 1:-1]
-        spec -= np.conj(rq) * spec_sum[:, :, :-2]
-        spec -= rq * spec_sum[:, :, 2:]
-        # Linear detrend: subtract the Hann-windowed DFT of the least-squares line.
-        x_sum = win[:, :, n_x].real
-        slope = (win[:, :, n_x].imag - centre * x_sum) * (1.0 / plan.ramp_norm)
-        spec -= slope[:, :, None] * plan.trend_ramp[start_slot][..., None, :]
-        mean = x_sum * (1.0 / n)
-        if plan.trend_dc is not None:
-            spec -= mean[:, :, None] * plan.trend_dc[start_slot][..., None, :]
-        sq = spec.view(float)
-        sq *= sq
-        bands = sq @ plan.band_matrix  # (n_w, ch, 4): theta, alpha, total, line in uV^2
-        total = bands[:, :, 2:3]
-        if not total.min() > 0:
-            total[~(total > 0)] = np.nan  # a flat window has no relative power
-        rel = bands[:, :, :2] / total
-        var = win[:, :, n_x + 1].real * (1.0 / n) - mean * mean
-        n_bad = win[:, :, n_x + 1].imag
-        if n_bad.any():
-            bad = n_bad > 0.5
-            rel[bad] = np.nan
-            bands[bad] = np.nan
-        peak = ev[:, :, 0].max(axis=1)  # (n_w, 2 ch): max, then -min
-        at_peak = ((ev[:, :, 0] == peak[:, None]) * ev[:, :, 1]).sum(axis=1)
-        vmax, neg_vmin = peak[:, :ch], peak[:, ch:]
+        line = out[3, :n_w] if plan.has_line else np.full((n_w, self.n_channels), np.nan)
         return BandPowerWindows(
-            t=t_end,
-            rel_theta=rel[:, :, 0],
-            rel_alpha=rel[:, :, 1],
-            total=bands[:, :, 2],
-            line=bands[:, :, 3] if plan.has_line else np.full((n_w, ch), np.nan),
-            ptp=vmax + neg_vmin,
-            std=np.sqrt(np.maximum(var, 0.0)),
-            max_abs=np.maximum(vmax + self._offset, neg_vmin - self._offset),
-            extreme_share=np.maximum(at_peak[:, :ch], at_peak[:, ch:]) * (1.0 / n),
-            n_bad=np.round(n_bad),
+            out_t[:n_w],
+            out[0, :n_w],
+            out[1, :n_w],
+            out[2, :n_w],
+            line,
+            out[4, :n_w],
+            out[5, :n_w],
+            out[6, :n_w],
+            out[7, :n_w],
+            out[8, :n_w],
         )
 
 
