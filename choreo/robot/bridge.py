@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import select
 import socket
 import threading
@@ -162,10 +161,10 @@ class Bridge:
     def _make_backend(self) -> Backend:
         s = self.settings
         if s.backend == "sim":
-            backend: Backend = SimulatorBackend(speed=s.speed)
+            backend: Backend = SimulatorBackend(self.cfg, speed=s.speed)
             backend.start()
             return backend
-        rsi = RsiBackend(s.rsi_listen, s.rsi_controller, s.rsi_loss_timeout_s)
+        rsi = RsiBackend(self.cfg, s.rsi_listen, s.rsi_controller, s.rsi_loss_timeout_s)
         rsi.start()
         if s.backend == "rsi" or rsi.wait_for_controller(s.rsi_connect_timeout_s):
             return rsi
@@ -178,7 +177,7 @@ class Bridge:
             s.rsi_connect_timeout_s,
         )
         sim = SimulatorBackend(
-            speed=s.speed, name=f"sim (fallback: no RSI controller at {host}:{port})"
+            self.cfg, speed=s.speed, name=f"sim (fallback: no RSI controller at {host}:{port})"
         )
         sim.start()
         return sim
@@ -398,10 +397,11 @@ class Bridge:
         try:
             plan = plan_move(self.backend.commanded(), HOME_DEG, self.cfg)
             reason = check_plan(plan, self.cfg)
-        except ChoreoError as exc:
-            reason = str(exc)
-        if reason:
-            self._reject("unsafe", f"/choreo/home: {reason}", osc.HOME_TRIAL, sender)
+        except Exception as exc:  # a planner bug must not stop the bridge
+            log.exception("bridge: planning the move home failed")
+            reason = f"internal error while planning: {type(exc).__name__}: {exc}"
+        if reason or plan is None:
+            self._reject("unsafe", f"/choreo/home: {reason or 'no plan'}", osc.HOME_TRIAL, sender)
             return
         self._begin(Trajectory.from_plan(plan, "home", osc.HOME_TRIAL), sender)
 
@@ -425,9 +425,7 @@ class Bridge:
         self._broadcast(osc.encode(osc.STARTED, ("i", traj.trial), ("d", now)))
 
     def _stop_motion(self, reason: str, latch: bool) -> None:
-        """Stop smoothly (plan_stop spliced into the running motion) and report the abort."""
-        from choreo.robot.safety import plan_stop
-
+        """Stop smoothly (the backend splices plan_stop in) and report the abort."""
         assert self.backend is not None
         with self._lock:
             if latch:
@@ -437,18 +435,10 @@ class Bridge:
                 return
             motion.aborted = True
             self._counts["aborted"] += 1
-            for _ in range(10):
-                traj, index = self.backend.progress()
-                if traj is None:
-                    break
-                at = math.ceil(index) + self.backend.lookahead_samples
-                if at >= traj.n - 1:
-                    break  # it ends at rest before a stop could begin
-                stop = Trajectory.from_plan(
-                    plan_stop(traj.q[at], traj.qd[at], self.cfg), "stop", motion.trial
-                )
-                if self.backend.splice(traj, at, stop):
-                    break
+            try:
+                self.backend.stop_smoothly()
+            except ChoreoError as exc:  # the RSI process is gone: a fault follows
+                log.error("bridge: could not stop smoothly: %s", exc)
             now = local_clock()
         log.warning("bridge: %s (trial %s)", reason, motion.trial)
         self._broadcast(osc.encode(osc.ABORTED, ("i", motion.trial), ("s", reason), ("d", now)))

@@ -26,6 +26,7 @@ import logging
 import select
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -70,6 +71,8 @@ class FakeKukaStats:
         (its own scheduling, not the sensor PC's fault).
     latencies_s : list of float
         Latency of each in-time answer (s).
+    missed_at : list of int
+        Telegram numbers (0 = first sent) whose answer missed its cycle.
     max_speed_deg_s, max_accel_deg_s2 : ndarray (6,)
         Largest setpoint speed and acceleration per axis seen from the corrections.
     stopped_reason : str or None
@@ -83,6 +86,7 @@ class FakeKukaStats:
     foreign: int = 0
     overruns: int = 0
     latencies_s: list[float] = field(default_factory=list)
+    missed_at: list[int] = field(default_factory=list)
     max_speed_deg_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(6))
     max_accel_deg_s2: NDArray[np.float64] = field(default_factory=lambda: np.zeros(6))
     stopped_reason: str | None = None
@@ -107,6 +111,7 @@ class FakeKukaStats:
             "max_speed_deg_s": self.max_speed_deg_s.round(3).tolist(),
             "max_accel_deg_s2": self.max_accel_deg_s2.round(1).tolist(),
             "stopped_reason": self.stopped_reason,
+            "missed_at": self.missed_at[:50],
         }
 
 
@@ -172,12 +177,16 @@ class FakeKukaController:
         self.with_cartesian = with_cartesian
         self.realtime = realtime
         self.start_deg = np.array(start_deg, dtype=np.float64).reshape(6)
+        if with_cartesian:
+            # Import now: an import inside the cycle thread would stall its first cycles.
+            _flange_pose_mm_deg(self.start_deg)
         self.stats = FakeKukaStats()
         self.setpoints: list[NDArray[np.float64]] = []
         self._setpoint = self.start_deg.copy()
         self._actual = self.start_deg.copy()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._finished = threading.Event()
         self._thread: threading.Thread | None = None
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(bind)
@@ -206,7 +215,7 @@ class FakeKukaController:
     @property
     def running(self) -> bool:
         """True while RSI runs (telegrams are being sent)."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._thread is not None and not self._finished.is_set()
 
     def start(self) -> FakeKukaController:
         """Start RSI in a background thread."""
@@ -219,15 +228,15 @@ class FakeKukaController:
         """Stop RSI (no more telegrams) and close the socket."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=2.0)
+            # An Event, not join(): a join interrupted by Ctrl-C can return early.
+            self._finished.wait(timeout=2.0)
         self._sock.close()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until RSI stops by itself; True if it did."""
         if self._thread is None:
             return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._finished.wait(timeout)
 
     def __enter__(self) -> FakeKukaController:
         return self.start()
@@ -243,6 +252,8 @@ class FakeKukaController:
         except (BlockingIOError, InterruptedError):
             return None
         except OSError:  # e.g. ICMP port unreachable reported on the socket
+            if self._stop.is_set():
+                return None
             return b"", time.time_ns()
         stamp = time.time_ns()
         for level, kind, payload in anc:
@@ -256,6 +267,12 @@ class FakeKukaController:
         return data, stamp
 
     def _run(self) -> None:
+        try:
+            self._cycle()
+        finally:
+            self._finished.set()
+
+    def _cycle(self) -> None:
         if self.realtime:
             self.realtime = make_current_thread_realtime()
         cycle_ns = self.cycle_ms * 1_000_000
@@ -295,7 +312,7 @@ class FakeKukaController:
                             stats.late += 1
                         else:
                             stats.foreign += 1
-                    if remaining <= 0:
+                    if remaining <= 0 or self._stop.is_set():
                         break
                 now_ns = time.time_ns()
                 if now_ns - next_ns > cycle_ns:
@@ -304,6 +321,7 @@ class FakeKukaController:
                 # Close the cycle of the telegram sent last.
                 if pending is not None and not answered_pending:
                     stats.missed += 1
+                    stats.missed_at.append(stats.sent - 1)
                     if stats.missed >= self.max_late:
                         stats.stopped_reason = (
                             f"RSI stopped: {stats.missed} answers missed "
@@ -361,12 +379,18 @@ def run_fake_kuka(
     from rich.console import Console
 
     console = Console(stderr=True)
+    # Everything the main thread does later is imported and rendered once before the
+    # cycle thread starts, and thread switches are quick: the cycle must not wait.
+    sys.setswitchinterval(0.0005)
     fake = FakeKukaController(target, start_deg, cycle_ms, bind=bind, with_cartesian=True)
-    fake.start()
     console.print(
         f"fake-kuka: RSI telegrams every {cycle_ms} ms from {fake.address[0]}:{fake.address[1]} "
         f"to {target[0]}:{target[1]}"
     )
+    s = fake.stats
+    pose = " ".join(f"A{i + 1}={v:8.3f}" for i, v in enumerate(fake.position))
+    console.print(f"{pose}  answered={s.answered} missed={s.missed} late={s.late}")
+    fake.start()
     t_end = None if not duration_s else time.monotonic() + duration_s
     try:
         while fake.running and (t_end is None or time.monotonic() < t_end):

@@ -80,3 +80,57 @@ def second_difference_accel(t: np.ndarray, q: np.ndarray) -> np.ndarray:
     h1 = np.diff(t)[:-1, None]
     h2 = np.diff(t)[1:, None]
     return np.abs(2.0 * (h1 * q[2:] - (h1 + h2) * q[1:-1] + h2 * q[:-2]) / (h1 * h2 * (h1 + h2)))
+
+
+class FakeKukaProcess:
+    """``choreo fake-kuka`` in its own process (a real controller is separate hardware;
+    in-process, the bridge's planning would hold the fake's GIL and distort its timing)."""
+
+    def __init__(
+        self, target: tuple[str, int], cycle_ms: int = 4, duration_s: float = 30.0
+    ) -> None:
+        import subprocess
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        self._dir = tempfile.TemporaryDirectory()
+        self.json_path = Path(self._dir.name) / "fake.json"
+        exe = Path(sys.executable).with_name("choreo")
+        self.proc = subprocess.Popen(
+            [
+                str(exe),
+                "fake-kuka",
+                "--target",
+                f"{target[0]}:{target[1]}",
+                "--cycle-ms",
+                str(cycle_ms),
+                "--duration",
+                str(duration_s),
+                "--json",
+                str(self.json_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def finish(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Stop it (Ctrl-C) if still running; return its JSON summary."""
+        import json
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        _, err = self.proc.communicate(timeout=timeout)
+        try:
+            return dict(json.loads(self.json_path.read_text()))
+        except FileNotFoundError:
+            raise AssertionError(f"fake-kuka wrote no summary; stderr: {err}") from None
+        finally:
+            self._dir.cleanup()
+
+    def kill(self) -> None:
+        """Kill it without a summary (a controller that vanishes)."""
+        self.proc.kill()
+        self.proc.wait()

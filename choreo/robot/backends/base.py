@@ -1,11 +1,11 @@
 """What every robot backend offers the bridge: trajectories in, poses and events out.
 
 A backend performs one :class:`Trajectory` at a time: setpoints sampled every
-``cycle_s`` seconds, already checked and time-parameterised by the planner. It never
-plans. The bridge asks it, every state period, for a :class:`Snapshot` (pose now,
-whether a trajectory finished, whether the robot was lost), and can splice a
-stopping trajectory into the one running at a future sample, so that the switch is
-continuous in position and velocity.
+``cycle_s`` seconds, already checked and time-parameterised by the planner. The only
+planning it does is a smooth stop (``plan_stop``) from the state of its own running
+motion, spliced in at a sample not yet performed so that the switch is continuous.
+The bridge asks it, every state period, for a :class:`Snapshot` (pose now, whether a
+trajectory finished, whether the robot was lost).
 """
 
 from __future__ import annotations
@@ -132,16 +132,9 @@ class Backend(ABC):
         the bridge only begins when the robot is still)."""
 
     @abstractmethod
-    def progress(self) -> tuple[Trajectory | None, float]:
-        """The trajectory running and the sample index reached (fractional for the simulator)."""
-
-    @abstractmethod
-    def splice(self, current: Trajectory, at: int, new: Trajectory) -> bool:
-        """Switch from ``current`` to ``new`` when sample ``at`` is reached.
-
-        ``new.q[0]`` must equal ``current.q[at]``. Returns False if ``current`` is no
-        longer running or sample ``at`` has already passed (the caller retries later).
-        """
+    def stop_smoothly(self) -> None:
+        """Replace the rest of the running motion by a smooth stop (``plan_stop``) that
+        starts at a sample not yet performed, continuous in position and velocity."""
 
     @abstractmethod
     def pose(self, now: float) -> NDArray[np.float64]:
@@ -154,8 +147,3 @@ class Backend(ABC):
     def counters(self) -> dict[str, int]:
         """Backend-specific counters for the status reply."""
         return {}
-
-    @property
-    @abstractmethod
-    def lookahead_samples(self) -> int:
-        """Samples ahead of the current one at which a splice is safe to schedule."""

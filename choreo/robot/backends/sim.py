@@ -9,6 +9,7 @@ that message's time stamp, however the bridge's threads are scheduled.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -36,6 +37,8 @@ class SimulatorBackend(Backend):
 
     Parameters
     ----------
+    cfg : RobotConfig
+        Limits for the smooth stop.
     start_deg : array_like (6,)
         Pose at start (deg), HOME by default.
     speed : float
@@ -45,9 +48,14 @@ class SimulatorBackend(Backend):
     """
 
     def __init__(
-        self, start_deg: ArrayLike | None = None, speed: float = 1.0, name: str = "sim"
+        self,
+        cfg: Any,
+        start_deg: ArrayLike | None = None,
+        speed: float = 1.0,
+        name: str = "sim",
     ) -> None:
         super().__init__()
+        self.cfg = cfg
         if start_deg is None:
             from choreo.robot.kr6 import HOME_DEG
 
@@ -84,24 +92,22 @@ class SimulatorBackend(Backend):
         assert self._traj is not None
         return (now - self._t0) * self.speed / self._traj.cycle_s
 
-    def progress(self) -> tuple[Trajectory | None, float]:
-        """Running trajectory and fractional sample index now."""
+    def stop_smoothly(self) -> None:
+        """Splice ``plan_stop`` in at a sample :data:`SPLICE_AHEAD_S` of wall time ahead."""
         from pylsl import local_clock
 
-        with self._lock:
-            if self._traj is None:
-                return None, 0.0
-            return self._traj, self._index(local_clock())
-
-    def splice(self, current: Trajectory, at: int, new: Trajectory) -> bool:
-        """Switch to ``new`` at sample ``at`` of ``current`` (if not yet passed)."""
-        from pylsl import local_clock
+        from choreo.robot.safety import plan_stop
 
         with self._lock:
-            if self._traj is not current or self._index(local_clock()) >= at:
-                return False
-            self._splice = (current, at, new)
-            return True
+            traj = self._traj
+            if traj is None:
+                return
+            ahead = max(2, math.ceil(SPLICE_AHEAD_S * self.speed / traj.cycle_s))
+            at = math.ceil(self._index(local_clock())) + ahead
+            if at >= traj.n - 1:
+                return  # it ends at rest before a stop could begin
+            stop = Trajectory.from_plan(plan_stop(traj.q[at], traj.qd[at], self.cfg), "stop")
+            self._splice = (traj, at, stop)
 
     def _advance(self, now: float) -> None:
         """Apply a due splice and retire a finished trajectory (under the lock)."""
@@ -137,9 +143,3 @@ class SimulatorBackend(Backend):
                 q = self._hold.copy()
             finished, self._finished = self._finished, []
             return Snapshot(q=q, moving=self._traj, finished=finished)
-
-    @property
-    def lookahead_samples(self) -> int:
-        """Samples covering :data:`SPLICE_AHEAD_S` of wall-clock time at this speed."""
-        cycle = self._traj.cycle_s if self._traj is not None else 0.004
-        return max(2, math.ceil(SPLICE_AHEAD_S * self.speed / cycle))

@@ -1,0 +1,138 @@
+"""Fuzzing the bridge: thousands of random and mutated datagrams over real UDP, then a
+valid choreography must still be performed correctly.
+
+Every datagram is decoded offline with the same decoder to know what the bridge must
+count; the bridge's counters must agree exactly (sends are paced so that no datagram
+is dropped by the socket buffer).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+
+import numpy as np
+from bridge_fixtures import sim_bridge, wait_until
+
+from choreo.robot import osc_protocol as osc
+from choreo.robot.codec import random_vector
+from choreo.robot.config import load_robot_config
+from choreo.robot.safety import check_choreography
+
+N_PACKETS = 3000
+NEAR_ADDRESSES = [
+    "/choreo/play/",
+    "/choreo/PLAY",
+    "/choreo/pla",
+    "/choreo/*",
+    "//choreo/play",
+    "/choreo/play\x7f",
+    "/choreo/{play,stop}",
+    "/choreo/heartbeat",
+    "/choreo/status",
+]
+
+
+def _seeds() -> list[bytes]:
+    return [
+        osc.encode_play(1, random_vector(11)),
+        osc.encode_play(2, random_vector(12)),
+        osc.encode(osc.HEARTBEAT, ("i", 5)),
+        osc.encode(osc.STATE),
+        osc.encode(osc.STATUS),
+        osc.encode(osc.STOP),
+        osc.encode(osc.RESET),
+    ]
+
+
+def _random_message(rng: np.random.Generator) -> bytes:
+    address = NEAR_ADDRESSES[rng.integers(len(NEAR_ADDRESSES))]
+    args: list[tuple[str, object]] = []
+    for _ in range(int(rng.integers(0, 200))):
+        tag = "ifsd"[rng.integers(4)]
+        value: object = {
+            "i": int(rng.integers(-(2**31), 2**31)),
+            "f": float(rng.normal()),
+            "s": "x" * int(rng.integers(0, 5)),
+            "d": float(rng.normal()),
+        }[tag]
+        args.append((tag, value))
+    return osc.encode(address, *args)  # type: ignore[arg-type]
+
+
+def _mutate(rng: np.random.Generator, data: bytes) -> bytes:
+    buf = bytearray(data)
+    kind = rng.integers(5)
+    if kind == 0:  # byte flips
+        for _ in range(int(rng.integers(1, 12))):
+            buf[rng.integers(len(buf))] = int(rng.integers(256))
+    elif kind == 1:  # truncation
+        buf = buf[: rng.integers(0, len(buf))]
+    elif kind == 2:  # extension
+        buf += rng.integers(0, 256, int(rng.integers(1, 3000)), dtype=np.uint8).tobytes()
+    elif kind == 3:  # wrapped in a (possibly lying) bundle
+        size = len(buf) + int(rng.integers(-8, 9)) * 4
+        buf = bytearray(b"#bundle\0" + b"\0" * 7 + b"\1" + struct.pack(">i", size)) + buf
+    else:  # a type tag character changed
+        tags = buf.find(b",")
+        pos = tags + 1 + int(rng.integers(4))
+        if 0 <= tags and pos < len(buf):
+            buf[pos] = ord("ifsdbhTFN["[rng.integers(10)])
+    return bytes(buf)
+
+
+def make_corpus(seed: int = 20261122) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    seeds = _seeds()
+    corpus: list[bytes] = []
+    for _ in range(N_PACKETS):
+        pick = rng.integers(10)
+        if pick < 3:
+            corpus.append(
+                rng.integers(0, 256, int(rng.integers(0, 2600)), dtype=np.uint8).tobytes()
+            )
+        elif pick < 5:
+            corpus.append(_random_message(rng))
+        else:
+            corpus.append(_mutate(rng, seeds[rng.integers(len(seeds))]))
+    return corpus
+
+
+def test_fuzz_then_a_valid_choreography_is_performed_correctly() -> None:
+    corpus = make_corpus()
+    expected: Counter[str] = Counter()
+    for data in corpus:
+        for item in osc.decode_packet(data):
+            expected["commands" if isinstance(item, osc.Command) else item.kind] += 1
+    assert sum(expected[k] for k in osc.DECODE_KINDS) > 0.9 * N_PACKETS  # mostly bad
+
+    with sim_bridge(speed=60.0) as (bridge, client):
+        for start in range(0, len(corpus), 50):
+            for data in corpus[start : start + 50]:
+                client.send_raw(data)
+            wait_until(
+                lambda s=start: bridge.counters()["packets"] >= min(s + 50, len(corpus)),
+                what="paced",
+            )
+        counters = bridge.counters()
+        assert counters["packets"] == N_PACKETS
+        assert counters["internal_error"] == 0
+        for kind in osc.DECODE_KINDS:
+            assert counters[kind] == expected[kind], kind
+        assert counters["commands"] == expected["commands"]
+
+        # Whatever the fuzz started or latched: stop, release, and perform a valid one.
+        client.stop()
+        wait_until(lambda: bridge.mode in ("latched", "idle"), timeout=10, what="at rest")
+        client.reset()
+        wait_until(lambda: bridge.mode == "idle", what="idle")
+        state = client.request_state()
+        vector = random_vector(3)
+        verdict = check_choreography(vector, load_robot_config(), start_deg=state.q)
+        assert verdict.plan is not None
+        client.play(999, vector)
+        assert client.wait_for((osc.STARTED, osc.REJECTED), 999).address == osc.STARTED
+        done = client.wait_for((osc.DONE, osc.ABORTED, osc.FAULT), 999, timeout=10)
+        assert done.address == osc.DONE
+        np.testing.assert_allclose(client.request_state().q, verdict.plan.q[-1], atol=1e-3)
+        assert all(t.is_alive() for t in bridge._threads)
