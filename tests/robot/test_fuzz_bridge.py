@@ -57,7 +57,7 @@ def _random_message(rng: np.random.Generator) -> bytes:
             "d": float(rng.normal()),
         }[tag]
         args.append((tag, value))
-    return osc.encode(address, *args)  # type: ignore[arg-type]
+    return osc.encode(address, *args)
 
 
 def _mutate(rng: np.random.Generator, data: bytes) -> bytes:
@@ -76,7 +76,7 @@ def _mutate(rng: np.random.Generator, data: bytes) -> bytes:
     else:  # a type tag character changed
         tags = buf.find(b",")
         pos = tags + 1 + int(rng.integers(4))
-        if 0 <= tags and pos < len(buf):
+        if tags >= 0 and pos < len(buf):
             buf[pos] = ord("ifsdbhTFN["[rng.integers(10)])
     return bytes(buf)
 
@@ -110,10 +110,12 @@ def test_fuzz_then_a_valid_choreography_is_performed_correctly() -> None:
         for start in range(0, len(corpus), 50):
             for data in corpus[start : start + 50]:
                 client.send_raw(data)
-            wait_until(
-                lambda s=start: bridge.counters()["packets"] >= min(s + 50, len(corpus)),
-                what="paced",
-            )
+            target = min(start + 50, len(corpus))
+
+            def caught_up(target: int = target) -> bool:
+                return bridge.counters()["packets"] >= target
+
+            wait_until(caught_up, what="paced")
         counters = bridge.counters()
         assert counters["packets"] == N_PACKETS
         assert counters["internal_error"] == 0

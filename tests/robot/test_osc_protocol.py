@@ -101,10 +101,10 @@ def test_out_of_range_reason_names_index_and_value() -> None:
 
 def test_bundles_are_unpacked_and_their_time_tags_ignored() -> None:
     builder = OscBundleBuilder(IMMEDIATELY)
-    builder.add_content(OscMessageBuilder(osc.HEARTBEAT).build())  # type: ignore[arg-type]
+    builder.add_content(OscMessageBuilder(osc.HEARTBEAT).build())
     msg = OscMessageBuilder(osc.HEARTBEAT)
     msg.add_arg(3, "i")
-    builder.add_content(msg.build())  # type: ignore[arg-type]
+    builder.add_content(msg.build())
     items = osc.decode_packet(builder.build().dgram)
     assert [type(i).__name__ for i in items] == ["Rejection", "Command"]
     assert isinstance(items[1], osc.Command)

@@ -14,6 +14,7 @@ import pytest
 from bridge_fixtures import FakeKukaProcess, fast_config, free_udp_port, short_vector, wait_until
 
 from choreo.robot import osc_protocol as osc
+from choreo.robot.backends.rsi import RsiBackend
 from choreo.robot.bridge import Bridge
 from choreo.robot.bridge_settings import BridgeSettings
 from choreo.robot.client import BridgeClient
@@ -31,6 +32,11 @@ def cfg() -> RobotConfig:
     return fast_config()
 
 
+def rsi_address(bridge: Bridge) -> tuple[str, int]:
+    assert isinstance(bridge.backend, RsiBackend)
+    return rsi_address(bridge)
+
+
 def rsi_settings(**changes: object) -> BridgeSettings:
     base: dict[str, object] = {
         "listen": ("127.0.0.1", 0),
@@ -38,7 +44,7 @@ def rsi_settings(**changes: object) -> BridgeSettings:
         "backend": "rsi",
         "rsi_listen": ("127.0.0.1", 0),
     }
-    return BridgeSettings(**{**base, **changes})  # type: ignore[arg-type]
+    return BridgeSettings(**{**base, **changes})
 
 
 @pytest.mark.parametrize("cycle_ms", [4, 12])
@@ -48,7 +54,7 @@ def test_rsi_exchange_performs_the_plan(cfg: RobotConfig, cycle_ms: int) -> None
     assert verdict.plan is not None
     with Bridge(rsi_settings(), cfg) as bridge, BridgeClient(bridge.address) as client:
         assert bridge.backend is not None
-        fake = FakeKukaProcess(bridge.backend.address, cycle_ms=cycle_ms)
+        fake = FakeKukaProcess(rsi_address(bridge), cycle_ms=cycle_ms)
         try:
             wait_until(lambda: bridge.backend is not None and bridge.backend.not_ready() is None)
             client.play(1, vector)
@@ -78,7 +84,7 @@ def test_rsi_answers_a_hand_made_telegram(cfg: RobotConfig) -> None:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as ctrl:
             ctrl.settimeout(1.0)
             for ipoc in (1000, 1004):
-                ctrl.sendto(format_rob(ipoc, list(HOME_DEG)), bridge.backend.address)
+                ctrl.sendto(format_rob(ipoc, list(HOME_DEG)), rsi_address(bridge))
                 sen = parse_sen(ctrl.recv(4096))
                 assert sen.ipoc == ipoc
                 assert sen.ak == (0.0,) * 6  # holding the start pose
@@ -118,7 +124,7 @@ def test_controller_lost_mid_performance_is_a_fault_not_a_switch(cfg: RobotConfi
     with Bridge(rsi_settings(rsi_loss_timeout_s=0.1), cfg) as bridge:
         assert bridge.backend is not None
         client = BridgeClient(bridge.address)
-        fake = FakeKukaProcess(bridge.backend.address)
+        fake = FakeKukaProcess(rsi_address(bridge))
         wait_until(lambda: bridge.backend is not None and bridge.backend.not_ready() is None)
         client.play(1, random_vector(LONG_SEED))
         assert client.wait_for((osc.STARTED, osc.REJECTED), 1).address == osc.STARTED

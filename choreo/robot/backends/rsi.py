@@ -133,6 +133,7 @@ class RsiLoop:
             # that every motion is resampled to the controller's cycle.
             step = tel.ipoc - self.last_ipoc
             self.cycle_s = step / 1000.0 if step in (4, 12) else 0.004
+            assert self.ref is not None
             self.emit("session", self.ref.copy(), addr, self.cycle_s)
         self.last_ipoc = tel.ipoc
         self.last_rx = t_rx
