@@ -69,7 +69,9 @@ def test_bad_input_is_one_line_exit_2(
     assert re.match(message, err.strip()), err
 
 
-def test_synth_publishes_and_streams_lists_it(unique_name: str) -> None:
+def test_synth_publishes_and_streams_lists_it(
+    unique_name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     unique_name = "cli-" + unique_name.rsplit("-", 1)[-1]  # short enough for one table row
     synth = subprocess.Popen(
         [
@@ -84,7 +86,7 @@ def test_synth_publishes_and_streams_lists_it(unique_name: str) -> None:
             "--source-id",
             unique_name,
             "--duration",
-            "6",
+            "30",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -94,21 +96,16 @@ def test_synth_publishes_and_streams_lists_it(unique_name: str) -> None:
         with LslSource(name=unique_name, timeout=10) as src:
             assert src.info.device == "muse2016"
             assert src.info.ch_names == ("TP9", "AF7", "AF8", "TP10", "Right AUX")
-            listing = subprocess.Popen(
-                [str(CHOREO), "streams", "--timeout", "1"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            monkeypatch.setattr(sys, "argv", ["choreo", "streams", "--timeout", "0.5"])
+            main()  # `choreo streams`, in this process
+            listed = capsys.readouterr().out
             got, end = 0, time.monotonic() + 5
             while got < 256 and time.monotonic() < end:
                 c = src.read(timeout=0.2)
                 if c is not None:
                     assert np.isfinite(c.data).all()
                     got += c.n_samples
-            listed, _ = listing.communicate(timeout=30)
         assert got >= 256
-        assert listing.returncode == 0
         row = next(line for line in listed.splitlines() if unique_name in line)
         assert "EEG" in row
         assert "256" in row
