@@ -31,7 +31,10 @@ from choreo.cli import benchmarks, eeg, learning, render, robot, scoring, sessio
 def main() -> None:
     """Run the command line; a :class:`ChoreoError` becomes one line and a non-zero exit."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        # In non-standalone mode click returns (not raises) the code of typer.Exit(n).
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ChoreoError as exc:
         print(f"choreo: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
