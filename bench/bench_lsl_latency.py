@@ -10,6 +10,8 @@
    ``pull_chunk`` into Python lists, min_samples=1 (anchor).
 3. Synthetic EEG: one hour of Muse generated offline, beside drawing the same
    number of normal random numbers (anchor).
+4. Files: one hour of Muse as a muselsl CSV (45 MB) read by ``read_recording``
+   (checks, gaps, units) beside a bare ``np.loadtxt`` of the same file (anchor).
 
 Writes bench/results/lsl_latency.json.
 """
@@ -133,11 +135,34 @@ def _synthetic_hour() -> tuple[float, float]:
     return synth, anchor
 
 
+def _csv_hour() -> tuple[float, float]:
+    import tempfile
+
+    from choreo.eeg.sources.files import read_recording
+    from choreo.eeg.sources.synthetic import SyntheticEEG
+
+    rec = SyntheticEEG("muse2016", seed=1).recording(3600.0)
+    t = 1.7e9 + np.arange(rec.n_samples) / 256.0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "hour.csv"
+        with path.open("w") as fh:
+            fh.write("timestamps,TP9,AF7,AF8,TP10,Right AUX\n")
+            np.savetxt(fh, np.column_stack([t, rec.data]), fmt="%.3f", delimiter=",")
+        t0 = time.perf_counter()
+        read_recording(path)
+        ours = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        np.loadtxt(path, delimiter=",", skiprows=1)
+        anchor = time.perf_counter() - t0
+    return ours, anchor
+
+
 def main() -> dict[str, object]:
     lat_ours = _latency(400, use_source=True)
     lat_plain = _latency(400, use_source=False)
     read_ours, read_plain = _read_cost(40)
     synth_s, normals_s = _synthetic_hour()
+    csv_s, loadtxt_s = _csv_hour()
     result: dict[str, object] = {
         "latency_lslsource_ms": lat_ours,
         "latency_plain_pylsl_ms": lat_plain,
@@ -145,6 +170,8 @@ def main() -> dict[str, object]:
         "read_1s_enobio32_plain_lists_ms": read_plain,
         "synthetic_muse_1h_s": synth_s,
         "anchor_normals_same_count_s": normals_s,
+        "read_csv_muse_1h_s": csv_s,
+        "anchor_loadtxt_same_file_s": loadtxt_s,
     }
     print("LSL loopback latency, push -> read() returns (ms):")
     print(
@@ -160,6 +187,10 @@ def main() -> dict[str, object]:
     print(
         f"Synthetic Muse, 1 h generated in {synth_s:.2f} s ({3600 / synth_s:.0f}x real time)"
         f"  | anchor: drawing its normal numbers {normals_s:.2f} s"
+    )
+    print(
+        f"muselsl CSV, 1 h of Muse: read_recording {csv_s:.2f} s"
+        f"  | anchor: np.loadtxt of the same file {loadtxt_s:.2f} s"
     )
     out = Path(__file__).resolve().parent / "results" / "lsl_latency.json"
     out.parent.mkdir(exist_ok=True)
