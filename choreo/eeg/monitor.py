@@ -26,7 +26,7 @@ from rich.text import Text
 from choreo.eeg.settings import EegSettings, load_eeg_settings
 
 if TYPE_CHECKING:
-    from choreo.eeg.pipeline import FeedbackPipeline, ScoreResult
+    from choreo.eeg.pipeline import FeedbackPipeline, PipelineWindows, ScoreResult
     from choreo.eeg.stream import ChunkSource
 
 LEVEL_STYLE = {"good": "bold green", "medium": "yellow", "bad": "bold red", "none": "dim"}
@@ -142,8 +142,9 @@ class MonitorState:
 def monitor_view(state: MonitorState, pipeline: FeedbackPipeline, history: deque[float]) -> Group:
     """The live table: per-channel quality and band power, then the score."""
     table = Table(title=f"choreo monitor: {state.stream}", title_justify="left")
-    for col in ("channel", "quality", "accepted", "alpha", "theta", "rejected"):
-        table.add_column(col, justify="right" if col in ("accepted", "alpha", "theta") else "left")
+    for col in ("channel", "quality", "accepted", "alpha", "theta", "mains", "rejected"):
+        right = col in ("accepted", "alpha", "theta", "mains")
+        table.add_column(col, justify="right" if right else "left")
     last = pipeline.last_windows
     for k, cq in enumerate(pipeline.channel_report()):
         frontal = pipeline.channels[k] in pipeline.frontal
@@ -157,6 +158,7 @@ def monitor_view(state: MonitorState, pipeline: FeedbackPipeline, history: deque
             f"{100 * cq.accepted_share:.0f}%",
             _f(ra),
             _f(rt),
+            _f(cq.line_ratio, ".2f"),
             cq.reason,
         )
     spark = _sparkline(list(history))
@@ -181,7 +183,13 @@ def monitor_view(state: MonitorState, pipeline: FeedbackPipeline, history: deque
     ]
     if state.message:
         lines.append(Text(state.message, style="bold red" if state.status == "dropout" else ""))
-    lines.append(Text("* frontal channels.  Ctrl-C to stop.", style="dim"))
+    lines.append(
+        Text(
+            "* frontal channels. accepted: share of the last 10 s of windows; mains: 50/60 Hz "
+            "power over 1-40 Hz power (high: poor contact).  Ctrl-C to stop.",
+            style="dim",
+        )
+    )
     return Group(table, *lines)
 
 
@@ -196,6 +204,26 @@ def _sparkline(values: list[float]) -> str:
         " " if not math.isfinite(v) else bars[int((v - lo) / span * (len(bars) - 1))]
         for v in values
     )
+
+
+def _take(state: MonitorState, new: PipelineWindows, pipeline: FeedbackPipeline) -> None:
+    """Update the view's state with the windows of one push."""
+    if not new.n_windows:
+        return
+    state.windows += new.n_windows
+    state.score = float(new.score[-1])
+    state.relaxation = float(new.relaxation[-1])
+    state.rel_alpha = float(new.frontal_alpha[-1])
+    state.rel_theta = float(new.frontal_theta[-1])
+    state.accepted = bool(new.frontal_accepted[-1])
+    cal = pipeline.settings.feedback.calibration_s
+    if pipeline.baseline is not None:
+        state.baseline = f"from the first {cal:g} s"
+    elif cal > 0:
+        done = state.windows * pipeline.bandpower.plan.hop_s
+        state.baseline = f"calibrating: {min(done, cal):.0f} of the first {cal:g} s"
+    else:
+        state.baseline = "none yet"
 
 
 def monitor_source(
@@ -239,19 +267,7 @@ def monitor_source(
                 state.status = str(getattr(source, "status", "ok"))
                 if chunk is not None and chunk.n_samples:
                     state.samples += chunk.n_samples
-                    new = pipeline.push_windows(chunk)
-                    if new.n_windows:
-                        state.windows += new.n_windows
-                        state.score = float(new.score[-1])
-                        state.relaxation = float(new.relaxation[-1])
-                        state.rel_alpha = float(new.frontal_alpha[-1])
-                        state.rel_theta = float(new.frontal_theta[-1])
-                        state.accepted = bool(new.frontal_accepted[-1])
-                        if pipeline.baseline is None:
-                            cal = settings.feedback.calibration_s
-                            state.baseline = f"calibrating on the first {cal:g} s"
-                        else:
-                            state.baseline = "set"
+                    _take(state, pipeline.push_windows(chunk), pipeline)
                 now = time.monotonic()
                 if now - last_hist >= 0.5:
                     history.append(state.score)

@@ -227,6 +227,11 @@ class FeedbackPipeline:
 
     def push_windows(self, chunk: Chunk) -> PipelineWindows:
         """Process samples; all per-window arrays of the completed windows."""
+        if chunk.n_channels != self.info.n_channels:
+            raise InputError(
+                f"stream '{self.info.name}': chunk has {chunk.n_channels} channels, "
+                f"the stream {self.info.n_channels}"
+            )
         data = chunk.data if self._all_channels else chunk.data[:, self.channels]
         bp = self.bandpower.push(Chunk(data, chunk.timestamps))
         q = assess_windows(bp, self.settings.quality)
