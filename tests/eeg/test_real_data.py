@@ -20,27 +20,40 @@ from choreo.eeg.stream import Chunk
 
 
 @cache
-def _indices(muse_dir: Path) -> dict[str, float]:
-    return {p.stem: score_recording(p).relaxation for p in sorted(muse_dir.glob("*.csv"))}
+def _indices(muse_dir: Path) -> dict[str, tuple[float, float]]:
+    out = {}
+    for p in sorted(muse_dir.glob("*.csv")):
+        r = score_recording(p)
+        af7 = next(c for c in r.channels if c.name == "AF7")
+        out[p.stem] = (r.relaxation, af7.relaxation)
+    return out
 
 
 @pytest.fixture
-def indices(muse_dir: Path) -> dict[str, float]:
-    """Relaxation index (frontal relative alpha+theta) of every file, scored once."""
+def indices(muse_dir: Path) -> dict[str, tuple[float, float]]:
+    """Relaxation index of every file (frontal set, and AF7 alone), scored once."""
     return _indices(muse_dir)
 
 
 @pytest.mark.data
 @pytest.mark.parametrize("subject", ["a", "b"])
-def test_relaxed_above_concentrating_for_each_subject(subject: str, indices) -> None:  # type: ignore[no-untyped-def]
-    relaxed = [indices[f"subject{subject}-relaxed-{k}"] for k in (1, 2)]
-    concentrating = [indices[f"subject{subject}-concentrating-{k}"] for k in (1, 2)]
+def test_relaxed_above_concentrating_for_each_subject(
+    subject: str, indices: dict[str, tuple[float, float]]
+) -> None:
+    relaxed = [indices[f"subject{subject}-relaxed-{k}"][0] for k in (1, 2)]
+    concentrating = [indices[f"subject{subject}-concentrating-{k}"][0] for k in (1, 2)]
     # Each relaxed recording above each concentrating one (the stronger claim; the
-    # margins are 0.024..0.10 in relative alpha+theta, see the closing note).
+    # smallest margin is about 0.03 in relative alpha+theta: a 0.327 vs 0.290, b 0.314
+    # vs 0.284), and the means of two by a clear margin.
     assert min(relaxed) > max(concentrating), (relaxed, concentrating)
-    assert np.mean(relaxed) > np.mean(concentrating) + 0.02
+    assert np.mean(relaxed) > np.mean(concentrating) + 0.03
     for v in (*relaxed, *concentrating):
         assert 0.15 < v < 0.6  # a plausible relative alpha+theta
+    # AF8 is rejected throughout the concentrating files, so check that the order is
+    # not an effect of the channel mix: AF7 alone orders them the same way.
+    af7_relaxed = [indices[f"subject{subject}-relaxed-{k}"][1] for k in (1, 2)]
+    af7_conc = [indices[f"subject{subject}-concentrating-{k}"][1] for k in (1, 2)]
+    assert min(af7_relaxed) > max(af7_conc), (af7_relaxed, af7_conc)
 
 
 @pytest.mark.data
