@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pylsl
 
-from choreo.errors import ChoreoError, StreamError
+from choreo.errors import ChoreoError, InputError, StreamError
 from choreo.session import scoring
 from choreo.session.markers import FeedbackOutlet, MarkerOutlet
 from choreo.session.recording import XdfRecording
@@ -47,6 +47,8 @@ DONE = "/choreo/done"
 REJECTED = "/choreo/rejected"
 ABORTED = "/choreo/aborted"
 FAULT = "/choreo/fault"
+#: The baseline block is extended at most this many times its length when too noisy.
+MAX_BASELINE_EXTENSIONS = 4
 #: Rejection reasons that say "not now" rather than "not this choreography".
 TRANSIENT_REJECTIONS = ("busy", "stop latched", "fault", "not_ready", "not ready")
 
@@ -164,6 +166,7 @@ class LiveSession:
                 if not any(r.get("kind") == "baseline" for r in self.records):
                     self._check_quality()
                     self._baseline()
+                self._settle()
                 self._make_learner()
                 self._trials()
             except KeyboardInterrupt:
@@ -331,6 +334,13 @@ class LiveSession:
         except StreamError:
             return None
 
+    def _drain(self, address: str | tuple[str, ...]) -> int:
+        """Drop waiting replies on ``address`` (stale faults of an earlier performance)."""
+        n = 0
+        while self._take(address) is not None:
+            n += 1
+        return n
+
     def _state_age(self) -> float:
         """Seconds since the last ``/choreo/state`` arrived (inf if none yet)."""
         st = self.client.latest_state
@@ -389,8 +399,11 @@ class LiveSession:
             if time.monotonic() - t0 > limit:
                 raise StreamError(f"EEG stream lost for more than {limit:g} s: session stopped")
             self._pump(0.2)
-        self._append({"kind": "resume", "reason": "eeg_back", "t": pylsl.local_clock()})
+        back = pylsl.local_clock()
+        self._append({"kind": "resume", "reason": "eeg_back", "t": back})
         self.view.say("EEG stream is back")
+        self.status.message = "EEG back: waiting for a full window"
+        self._settle(after=back)
         self.status.message = ""
 
     # ================================================================ quality, baseline
@@ -436,6 +449,7 @@ class LiveSession:
         self.client.home()
         self.view.say(f"baseline block: {dur:g} s")
         start = pylsl.local_clock()
+        end = start + dur
         assert self.markers is not None
         self.markers.push("baseline_start", start)
         while True:
@@ -444,12 +458,21 @@ class LiveSession:
                 self._wait_for_eeg()
                 self.view.say("restarting the baseline block")
                 start = pylsl.local_clock()
-            now = pylsl.local_clock()
-            self.status.progress = (now - start) / dur
-            if self.samples and self.samples[-1].t >= start + dur:
+                end = start + dur
+            self.status.progress = (pylsl.local_clock() - start) / (end - start)
+            if not self.samples or self.samples[-1].t < end:
+                continue
+            try:
+                baseline = scoring.calibrate(self.pipeline, start, end)
                 break
-        end = start + dur
-        baseline = scoring.calibrate(self.pipeline, start, end)
+            except InputError as exc:
+                # Too many artefacts (blinks, movement): sit still a little longer.
+                if end - start >= MAX_BASELINE_EXTENSIONS * dur:
+                    raise StreamError(
+                        f"baseline block: {exc}; check that the headset sits well"
+                    ) from None
+                end += dur
+                self.view.say(f"[yellow]baseline: {exc}; extending it by {dur:g} s[/yellow]")
         self.markers.push("baseline_end", end)
         # The replay calibrates after the same window, so the pipelines stay identical.
         self._append(
@@ -461,6 +484,20 @@ class LiveSession:
                 "after_t": self.samples[-1].t,
             }
         )
+
+    def _settle(self, after: float = -math.inf) -> None:
+        """Wait until the pipeline scores again: a full window (2 s by default) after the
+        first sample of a resumed run, or after the EEG came back from a gap (the band
+        power starts a new segment there)."""
+        deadline = time.monotonic() + self.settings.eeg.resolve_timeout_s + 5.0
+        while not (
+            self.samples and self.samples[-1].t > after and math.isfinite(self.samples[-1].score)
+        ):
+            if time.monotonic() > deadline:
+                break  # the trials will be invalid and say why
+            self._pump(0.1)
+            if self._eeg_lost():
+                self._wait_for_eeg()
 
     # ================================================================ learner
     def _make_learner(self) -> None:
@@ -522,6 +559,9 @@ class LiveSession:
             outcome = self._perform(trial_id, vector, record)
             if outcome == "rejected":
                 rejections += 1
+                reject = getattr(self.learner, "reject", None)
+                if callable(reject):  # never propose it again (see ARCHITECTURE.md)
+                    reject(vector)
                 record["checkpoint"] = self._save_learner(trial_id)
                 self._append(record)
                 if rejections >= s.max_rejections:
@@ -547,7 +587,7 @@ class LiveSession:
                     n_windows=record["n_windows"],
                 )
                 self.view.say(
-                    f"trial {n_scored}: score {record['score']:+.2f} z "
+                    f"trial {n_scored} (id {trial_id}): score {record['score']:+.2f} z "
                     f"({record['n_windows']} windows)"
                 )
             else:  # invalid: perform the same choreography again once things are back
@@ -587,6 +627,8 @@ class LiveSession:
         self.status.message = f"id {trial_id}"
         self.status.progress = 0.0
         expected = self._expected_duration(vector)
+        # A fault reported before this play is about an earlier performance.
+        self._drain(FAULT)
         self.client.play(trial_id, vector)
         # ---- wait for started (or rejected)
         t_play = time.monotonic()
@@ -714,6 +756,11 @@ class LiveSession:
                 raise StreamError(
                     f"bridge at {b.host}:{b.port} silent for more than {b.wait_for_return_s:g} s"
                 )
+        # Let the bridge report what happened while it was silent, then clear its latch.
+        t1 = time.monotonic()
+        while time.monotonic() - t1 < 0.5:
+            self._pump(0.05)
+        self._drain((FAULT, ABORTED))
         self.client.reset()
         self._append({"kind": "resume", "reason": "bridge_back", "t": pylsl.local_clock()})
         self.view.say("bridge answers again")

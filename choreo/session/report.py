@@ -5,9 +5,10 @@ Figures (PNG, in ``DIR/report/``):
 - ``scores.png``: every trial's score, the best so far, invalid trials marked;
 - ``eeg.png``: the live feedback over the session as recorded in the XDF (score,
   frontal relative alpha and theta, signal quality), trials and baseline shaded;
-- ``best_joints.png`` and ``best_arm.png``: the best choreography (the learner's
-  recommendation after the last trial): its six joint curves against their limits,
-  and a still of the arm, drawn by the robot package's render functions.
+- ``best.png`` and ``best.gif``: the best choreography (the learner's recommendation
+  after the last trial): its six joint curves against their limits with a still of the
+  arm at its keyframes, and a short time-lapse of the arm, drawn by the robot package's
+  render functions.
 
 ``index.html`` gathers them with the trial table; ``report.json`` holds the numbers.
 """
@@ -212,18 +213,20 @@ def best_vector(store: SessionStore) -> tuple[np.ndarray | None, int | None, flo
     return np.asarray(best["vector"], dtype=np.uint8), int(best["n"]), float(best["score"])
 
 
-def plot_best(vector: np.ndarray, folder: Path) -> list[Path]:
-    """Joint curves and a still of the arm for ``vector`` (robot package's render functions)."""
-    from choreo.robot import render
+def plot_best(vector: np.ndarray, folder: Path, gif: bool = True) -> list[Path]:
+    """The best choreography drawn by the robot package: joint curves against the limits
+    with a still of the arm at its keyframes (PNG), and a short time-lapse (GIF)."""
+    from choreo.robot.render import render_choreography
 
-    joints = folder / "best_joints.png"
-    arm = folder / "best_arm.png"
-    render.plot_joint_curves(vector, joints)
-    render.render_still(vector, arm)
-    return [joints, arm]
+    out = [render_choreography(vector, folder / "best.png").path]
+    if gif:
+        out.append(
+            render_choreography(vector, folder / "best.gif", fps=6, seconds=5.0, dpi=60).path
+        )
+    return out
 
 
-def make_report(path: str | os.PathLike[str]) -> Report:
+def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
     """Write the report of the session in ``path`` (figures, index.html, report.json)."""
     store = SessionStore.open(path)
     folder = store.report_dir
@@ -233,7 +236,7 @@ def make_report(path: str | os.PathLike[str]) -> Report:
     notes: list[str] = []
     if vector is not None:
         try:
-            figures += plot_best(vector, folder)
+            figures += plot_best(vector, folder, gif)
         except Exception as exc:  # the robot drawings are a bonus, never lose the rest
             notes.append(f"robot figures not drawn: {type(exc).__name__}: {exc}")
     scores = [float(r["score"]) for r in store.scored_trials()]

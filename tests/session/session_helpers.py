@@ -95,7 +95,7 @@ class PausableEEG:
         import pylsl
 
         from choreo.eeg.sources.outlet import PacedPublisher
-        from choreo.eeg.sources.synthetic import SyntheticEEG
+        from choreo.eeg.sources.synthetic import SyntheticEEG, SynthSettings
 
         self.level = relaxation
         self.paused = threading.Event()
@@ -103,6 +103,8 @@ class PausableEEG:
             "muse2016",
             seed=seed,
             relaxation=lambda t: self.level,
+            # A calm test subject: few blinks, so a short baseline block is clean enough.
+            settings=SynthSettings(blink_rate_hz=0.02, muscle_rate_hz=0.02),
             chunk_samples=8,
             name=name,
             source_id=name,

@@ -18,7 +18,7 @@ from choreo.session.store import SessionStore
 
 
 def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
-    bridge = bridge_process(speed=12.0)  # trials of about 4 s
+    bridge = bridge_process(speed=14.0)  # trials of about 4 s
     settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=3, check=True)
     levels = iter([0.2, 0.9, 0.2, 0.9, 0.2])
 
@@ -67,7 +67,7 @@ def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) ->
     assert rep.max_score_diff <= 1e-6
     assert rep.n_proposals == rep.n_proposals_same == 3
 
-    report = make_report(result.path)
+    report = make_report(result.path, gif=False)
     assert {p.name for p in report.figures} >= {"scores.png", "eeg.png"}
     assert (report.folder / "index.html").read_text().count("<tr>") == 4
 
