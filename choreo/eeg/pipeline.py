@@ -478,11 +478,14 @@ def load_baseline(
     settings = settings or EegSettings()
     rec = read_recording(p, device)
     no_cal = settings.feedback.model_copy(update={"calibration_s": 0.0})
-    pipe = FeedbackPipeline(
-        rec.info,
-        _profile_for(rec.info, device),
-        settings.model_copy(update={"feedback": no_cal}),
-    )
+    try:
+        pipe = FeedbackPipeline(
+            rec.info,
+            _profile_for(rec.info, device),
+            settings.model_copy(update={"feedback": no_cal}),
+        )
+    except InputError as exc:
+        raise InputError(f"{p}: {exc}") from None
     w = pipe.push_windows(rec.as_chunk())
     return Baseline.from_windows(
         pipe.frontal_names,
@@ -532,7 +535,10 @@ def score_recording(
         baseline = load_baseline(baseline, device, settings)
     elif isinstance(baseline, Baseline):
         source = "given"
-    pipe = FeedbackPipeline(rec.info, profile, settings, baseline)
+    try:
+        pipe = FeedbackPipeline(rec.info, profile, settings, baseline)
+    except InputError as exc:  # name the file, not only the stream
+        raise InputError(f"{p}: {exc}") from None
     w = pipe.push_windows(rec.as_chunk())
     plan = pipe.bandpower.plan
     if w.n_windows == 0:

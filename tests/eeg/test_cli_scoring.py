@@ -77,7 +77,21 @@ def test_score_prints_the_table_and_writes_json_plot_and_baseline(tmp_path: Path
     assert json.loads(out_json.read_text())["summary"]["score"] > 1.0
 
 
-def test_score_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+def _main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str]:
+    """Run the command line's main() in this process; (exit code, stderr)."""
+    from choreo.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["choreo", *args])
+    with pytest.raises(SystemExit) as exc:
+        main()
+    return int(exc.value.code or 0), capsys.readouterr().err
+
+
+def test_score_errors_are_one_line_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad_base = tmp_path / "b.json"
     bad_base.write_text("[1, 2]")
     rec = _synthetic_csv(tmp_path / "r.csv", 5.0, 0.5)
@@ -86,18 +100,31 @@ def test_score_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
         (["score", str(rec), "--baseline", str(bad_base)], "b.json: not a choreo baseline"),
         (["score", str(rec), "--device", "nosuchdevice"], "no configuration 'nosuchdevice'"),
     ]
+    mne = pytest.importorskip("mne")
+    raw = mne.io.RawArray(
+        np.random.default_rng(0).standard_normal((2, 64 * 20)) * 1e-5,
+        mne.create_info(["AF7", "AF8"], 64.0, "eeg"),
+        verbose=False,
+    )
+    slow = tmp_path / "slow_raw.fif"
+    raw.save(slow, verbose=False)
+    cases.append((["score", str(slow)], "slow_raw.fif: stream 'slow_raw': rate 64 Hz is too low"))
     cfg = tmp_path / "eeg.toml"
     cfg.write_text("[bandpower]\nwindow_seconds = 2\n")
     cases.append(
         (["score", str(rec), "--config", str(cfg)], "unknown key 'bandpower.window_seconds'")
     )
     for args, message in cases:
-        p = _choreo(*args)
-        assert p.returncode == 2, (args, p.stderr)
-        assert message in p.stderr
-        assert p.stderr.startswith("choreo: error:")
-        assert "Traceback" not in p.stderr
-        assert len(p.stderr.strip().splitlines()) == 1
+        code, err = _main(monkeypatch, capsys, *args)
+        assert code == 2, (args, err)
+        assert message in err
+        assert err.startswith("choreo: error:")
+        assert len(err.strip().splitlines()) == 1
+    # And as a process: exit status 2, one line, no traceback.
+    p = _choreo(*cases[0][0])
+    assert p.returncode == 2
+    assert cases[0][1] in p.stderr
+    assert "Traceback" not in p.stderr
 
 
 def test_monitor_shows_a_live_stream_then_reports_its_dropout(unique_name: str) -> None:
