@@ -341,6 +341,7 @@ def send_choreography(
             transient=False,
         )
         n_states = 0
+        n_seen = client.n_states
         last_idx = 0
         window = max(1, int(3.0 / (verdict.plan.cycle_s if verdict.plan is not None else 0.004)))
         with progress:
@@ -348,16 +349,18 @@ def send_choreography(
             last_state_at = time.monotonic()
             while True:
                 try:
-                    end = client.wait_for(ends, trial, timeout=0.1)
+                    end = client.wait_for(ends, trial, timeout=0.02)
                     break
                 except StreamError:
                     pass
                 state = client.latest_state
                 if state is not None and state.received > last_state_at:
                     last_state_at = state.received
-                    n_states += 1
                     if on_state is not None:
-                        on_state(state)
+                        for s in list(client.states)[-(client.n_states - n_seen) :]:
+                            on_state(s)
+                    n_states += client.n_states - n_seen
+                    n_seen = client.n_states
                     if plan_q is not None:
                         last_idx = _progress_index(plan_q, state.q, last_idx, window)
                     pose = " ".join(f"{v:7.1f}" for v in state.q)

@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from choreo.errors import InputError
-from choreo.robot.realtime import make_current_thread_realtime
+from choreo.robot.realtime import RT_PRIORITY, make_current_thread_realtime
 from choreo.robot.rsi_xml import format_rob, parse_sen
 
 log = logging.getLogger(__name__)
@@ -382,6 +382,9 @@ def run_fake_kuka(
     # Everything the main thread does later is imported and rendered once before the
     # cycle thread starts, and thread switches are quick: the cycle must not wait.
     sys.setswitchinterval(0.0005)
+    # The main thread prints once a second; holding the GIL it must not be preempted by
+    # ordinary processes while the cycle thread waits for it (priority inversion).
+    make_current_thread_realtime(RT_PRIORITY - 10)
     fake = FakeKukaController(target, start_deg, cycle_ms, bind=bind, with_cartesian=True)
     console.print(
         f"fake-kuka: RSI telegrams every {cycle_ms} ms from {fake.address[0]}:{fake.address[1]} "

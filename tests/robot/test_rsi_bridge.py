@@ -34,7 +34,7 @@ def cfg() -> RobotConfig:
 
 def rsi_address(bridge: Bridge) -> tuple[str, int]:
     assert isinstance(bridge.backend, RsiBackend)
-    return rsi_address(bridge)
+    return bridge.backend.address
 
 
 def rsi_settings(**changes: object) -> BridgeSettings:

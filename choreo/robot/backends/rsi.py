@@ -31,9 +31,11 @@ controller's (measured from the IPOC step).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
+import queue
 import select
 import socket
 import subprocess
@@ -232,12 +234,32 @@ class RsiLoop:
 
     # -- the loop ---------------------------------------------------------------------
     def run(self, commands: IO[bytes]) -> None:
+        # Commands are read by a helper thread: a 60 s trajectory is ~1.4 MB, and reading
+        # it in this loop would block while the bridge writes it (measured: 5 cycles
+        # missed). The helper wakes the loop through a socket pair.
+        inbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        wake_r, wake_w = socket.socketpair()
+        wake_r.setblocking(False)
+
+        def read_commands() -> None:
+            while True:
+                try:
+                    cmd = read_frame(commands)
+                except (EOFError, OSError, ValueError):
+                    cmd = None
+                inbox.put(cmd)
+                with contextlib.suppress(OSError):
+                    wake_w.send(b"x")
+                if cmd is None or cmd[0] == "close":
+                    return
+
+        threading.Thread(target=read_commands, name="rsi-commands", daemon=True).start()
         sock = self.sock
         sock.setblocking(False)
-        cmd_fd = commands.fileno()
         sock_fd = sock.fileno()
+        wake_fd = wake_r.fileno()
         while True:
-            ready, _, _ = select.select([sock_fd, cmd_fd], [], [], 0.02)
+            ready, _, _ = select.select([sock_fd, wake_fd], [], [], 0.02)
             if sock_fd in ready:
                 while True:
                     try:
@@ -247,12 +269,12 @@ class RsiLoop:
                     except OSError:
                         break
                     self.on_datagram(data, addr, local_clock())
-            if cmd_fd in ready:
-                try:
-                    cmd = read_frame(commands)
-                except EOFError:
-                    return
-                if not self.on_command(cmd):
+            if wake_fd in ready:
+                with contextlib.suppress(OSError):
+                    wake_r.recv(64)
+            while not inbox.empty():
+                cmd = inbox.get()
+                if cmd is None or not self.on_command(cmd):
                     return
             now = local_clock()
             if self.ref is not None and now - self.last_rx > self.loss_timeout_s:
@@ -274,6 +296,7 @@ def child_main() -> None:
         write_frame(out, ("error", f"RSI: cannot listen on {host}:{port}: {exc.strerror}"))
         return
     realtime = make_current_thread_realtime() if init["realtime"] else False
+    sys.setswitchinterval(0.0005)  # the command reader thread must yield the GIL quickly
     import choreo.robot.safety  # noqa: F401  (plan_stop ready before the first stop)
 
     host, port = sock.getsockname()[:2]
