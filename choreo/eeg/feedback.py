@@ -124,10 +124,14 @@ def frontal_relaxation(
     -------
     ``(n_windows,)``, NaN where no channel was accepted.
     """
-    ri = np.where(accepted, rel_alpha + rel_theta, 0.0)
-    n = accepted.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, ri.sum(axis=1) / n, np.nan)
+    return mean_where(rel_alpha + rel_theta, accepted)
+
+
+def mean_where(values: FloatArray, mask: NDArray[np.bool_]) -> FloatArray:
+    """Row means of ``values`` over the columns where ``mask`` holds (NaN for none)."""
+    n = mask.sum(axis=1)
+    out = np.full(values.shape[0], np.nan)
+    return np.divide(np.where(mask, values, 0.0).sum(axis=1), n, out=out, where=n > 0)
 
 
 @dataclass(frozen=True)
@@ -299,10 +303,7 @@ class FeedbackScorer:
             ``(n_windows,)`` each.
         """
         use = accepted & np.isfinite(self._mean)[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            zc = (relaxation - self._mean) / self._std
-            n = use.sum(axis=1)
-            z = np.where(n > 0, np.where(use, zc, 0.0).sum(axis=1) / n, np.nan)
+        z = mean_where((relaxation - self._mean) / self._std, use)
         score = np.empty_like(z)
         tau = self.settings.smoothing_s
         ema, last = self._ema, self._ema_t

@@ -38,7 +38,7 @@ from choreo.eeg.feedback import (
     FeedbackScorer,
     TrialScore,
     aggregate_arrays,
-    frontal_relaxation,
+    mean_where,
 )
 from choreo.eeg.quality import (
     ChannelQuality,
@@ -163,7 +163,6 @@ class FeedbackPipeline:
         self.tracker = ChannelQualityTracker(self.ch_names, hop_s, self.settings.quality)
         self.scorer = FeedbackScorer(self.frontal_names, self.settings.feedback, baseline)
         self._span = max(1, round(self.settings.quality.index_span_s / hop_s))
-        self._recent = np.zeros((0, len(self.frontal)), dtype=bool)
         # Per-window history of the frontal channels, for calibrate().
         self._hist_t: list[FloatArray] = []
         self._hist_ri: list[FloatArray] = []
@@ -177,6 +176,15 @@ class FeedbackPipeline:
         self.baseline_since = -math.inf if baseline is not None else math.inf
         #: The windows of the latest push that completed any (for live views).
         self.last_windows: PipelineWindows | None = None
+        n_ch = len(self.channels)
+        e1, e2 = np.empty(0), np.empty((0, n_ch))
+        self._no_windows = PipelineWindows(
+            e1, e2, e2, e2, e2, e2.astype(bool), e2.astype(np.uint8), e1, e1, e1,
+            np.empty(0, dtype=bool), e1, e1, e1,
+        )  # fmt: skip
+        self._recent_counts = np.zeros(self._span)
+        self._recent_total = 0.0
+        self._n_seen = 0
 
     # ------------------------------------------------------------------ baseline
     @property
@@ -234,6 +242,8 @@ class FeedbackPipeline:
             )
         data = chunk.data if self._all_channels else chunk.data[:, self.channels]
         bp = self.bandpower.push(Chunk(data, chunk.timestamps))
+        if bp.n_windows == 0:  # most live chunks complete no window
+            return self._no_windows
         q = assess_windows(bp, self.settings.quality)
         self.tracker.update(bp, q)
         fp = self._fpos
@@ -266,10 +276,8 @@ class FeedbackPipeline:
             if stop < n_w:
                 self._self_calibrate(self._t0 + self._calibrate_at)  # type: ignore[operator]
             done = stop
-        with np.errstate(invalid="ignore", divide="ignore"):
-            n_acc = acc_f.sum(axis=1)
-            f_alpha = np.where(n_acc > 0, np.where(acc_f, rel_a, 0.0).sum(axis=1) / n_acc, np.nan)
-            f_theta = np.where(n_acc > 0, np.where(acc_f, rel_t, 0.0).sum(axis=1) / n_acc, np.nan)
+        f_alpha = mean_where(rel_a, acc_f)
+        f_theta = mean_where(rel_t, acc_f)
         out = PipelineWindows(
             t=bp.t,
             rel_alpha=bp.rel_alpha,
@@ -278,10 +286,10 @@ class FeedbackPipeline:
             line=bp.line,
             accepted=q.accepted,
             reasons=q.reasons,
-            relaxation=frontal_relaxation(rel_a, rel_t, acc_f),
+            relaxation=mean_where(ri_ch, acc_f),
             frontal_alpha=f_alpha,
             frontal_theta=f_theta,
-            frontal_accepted=n_acc > 0,
+            frontal_accepted=np.any(acc_f, axis=1),
             z=z,
             score=score,
             quality=self._rolling_quality(acc_f),
@@ -307,18 +315,23 @@ class FeedbackPipeline:
         self.set_baseline(baseline)
 
     def _rolling_quality(self, acc_f: NDArray[np.bool_]) -> FloatArray:
-        """Per window: share of the frontal channels' last ``span`` windows accepted."""
-        n = acc_f.shape[0]
-        if n == 0:
-            return np.empty(0)
-        run = np.concatenate([self._recent, acc_f]).astype(float)
-        k = self._recent.shape[0]
-        csum = np.concatenate([np.zeros((1, run.shape[1])), np.cumsum(run, axis=0)])
-        ends = np.arange(k + 1, k + n + 1)
-        starts = np.maximum(0, ends - self._span)
-        shares = (csum[ends] - csum[starts]) / (ends - starts)[:, None]
-        self._recent = run[-(self._span - 1) :].astype(bool) if self._span > 1 else run[:0]
-        return np.asarray(shares.mean(axis=1), dtype=float)
+        """Per window: share of the frontal channels' last ``span`` windows accepted.
+
+        A ring of per-window counts (whole numbers, so the running total is exact
+        and the result does not depend on how the windows were chunked).
+        """
+        counts = acc_f.sum(axis=1).tolist()
+        ring, span, n_fr = self._recent_counts, self._span, acc_f.shape[1]
+        total, seen = self._recent_total, self._n_seen
+        out = np.empty(len(counts))
+        for i, c in enumerate(counts):
+            slot = seen % span
+            total += c - ring[slot]
+            ring[slot] = c
+            seen += 1
+            out[i] = total / (min(seen, span) * n_fr)
+        self._recent_total, self._n_seen = total, seen
+        return out
 
     # ------------------------------------------------------------------ quality
     def channel_report(self) -> list[ChannelQuality]:

@@ -150,8 +150,10 @@ class ChannelQualityTracker:
         if n == 0:
             return
         keep = min(n, self._span)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = windows.line[-keep:] / windows.total[-keep:]
+        total = windows.total[-keep:]
+        ratio = np.divide(
+            windows.line[-keep:], total, out=np.full(total.shape, np.nan), where=total > 0
+        )
         rows = (self._count + n - keep + np.arange(keep)) % self._span
         self._accepted[rows] = quality.accepted[-keep:]
         self._line[rows] = ratio
