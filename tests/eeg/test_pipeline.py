@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from choreo.eeg.devices import load_device
 from choreo.eeg.feedback import Baseline
@@ -123,3 +125,45 @@ def test_score_recording_refuses_a_file_too_short_or_without_a_usable_window(
         InputError, match=r"blinky\.csv: no usable frontal window \(AF7: .*amplitude 100%"
     ):
         score_recording(blinky)
+
+
+_NOISY = _synthetic(8.0, 0.5, seed=11)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 300), min_size=1, max_size=5),
+    bad=st.lists(
+        st.tuples(
+            st.integers(0, _NOISY.n_samples - 1),
+            st.integers(0, 4),
+            st.sampled_from([np.nan, np.inf, -np.inf, 1e12, -3e8]),
+        ),
+        max_size=6,
+    ),
+)
+def test_bad_samples_in_a_stream_reject_windows_and_never_raise(
+    sizes: list[int], bad: list[tuple[int, int, float]]
+) -> None:
+    data = _NOISY.data.copy()
+    for i, c, v in bad:
+        data[i, c] = v
+    pipe = FeedbackPipeline(_NOISY.info)
+    out, i, k = [], 0, 0
+    while i < _NOISY.n_samples:
+        n = sizes[k % len(sizes)]
+        out += pipe.push(Chunk(data[i : i + n], _NOISY.timestamps[i : i + n]))
+        i, k = i + n, k + 1
+    assert len(out) == (_NOISY.n_samples - 512) // 32 + 1
+    t = np.array([s.t for s in out])
+    ts = _NOISY.timestamps
+    # Windows where both frontal channels (AF7, AF8) hold a bad sample are rejected.
+    spoiled = np.zeros((len(out), 2), dtype=bool)
+    for i, c, _ in bad:
+        if c in (1, 2):
+            spoiled[:, c - 1] |= (t >= ts[i]) & (t - 511 / 256 <= ts[i] + 1e-9)
+    both = spoiled.all(axis=1)
+    assert not any(s.accepted for s, b in zip(out, both, strict=True) if b)
+    for s in out:
+        assert not s.accepted or (0 <= s.rel_alpha <= 1 and 0 <= s.rel_theta <= 1)
+        assert 0.0 <= s.quality <= 1.0
