@@ -121,7 +121,7 @@ def main(seconds: float = 30.0) -> dict[str, Any]:
     transport = [t_read - push_time(s) for s, t_read in received]
     to_score = [t_done - push_time(s) for s, _, t_done in scored]
     processing = [t_done - t_read for _, t_read, t_done in scored]
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "LSL outlet push -> window score available (loopback, real time)",
         "target": "p99 <= 10 ms beyond the window itself",
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "

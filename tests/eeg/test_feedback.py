@@ -89,7 +89,7 @@ def test_scorer_z_scores_and_smooths_with_its_time_constant() -> None:
 
 
 def test_trial_score_is_robust_and_reports_rejections() -> None:
-    t = np.arange(100) * 0.125
+    t: np.ndarray = np.arange(100) * 0.125
     z = np.full(100, 0.5)
     z[10] = 40.0  # one wild window
     acc = np.ones(100, dtype=bool)
