@@ -46,7 +46,8 @@ CYCLES_MS = (4, 12)
 #: Missed answers after which a real controller stops RSI (``Timeout`` = 100).
 DEFAULT_MAX_LATE = 100
 
-_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", None)
+# Python's socket module lacks the constant before 3.14; 35 on Linux (asm-generic, x86).
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
 _TIMESPEC = struct.Struct("@ll")
 
 
@@ -73,6 +74,8 @@ class FakeKukaStats:
         Latency of each in-time answer (s).
     missed_at : list of int
         Telegram numbers (0 = first sent) whose answer missed its cycle.
+    overrun_at : list of int
+        Telegram numbers sent more than one cycle late (this fake's own scheduling).
     max_speed_deg_s, max_accel_deg_s2 : ndarray (6,)
         Largest setpoint speed and acceleration per axis seen from the corrections.
     stopped_reason : str or None
@@ -87,6 +90,7 @@ class FakeKukaStats:
     overruns: int = 0
     latencies_s: list[float] = field(default_factory=list)
     missed_at: list[int] = field(default_factory=list)
+    overrun_at: list[int] = field(default_factory=list)
     max_speed_deg_s: NDArray[np.float64] = field(default_factory=lambda: np.zeros(6))
     max_accel_deg_s2: NDArray[np.float64] = field(default_factory=lambda: np.zeros(6))
     stopped_reason: str | None = None
@@ -112,6 +116,7 @@ class FakeKukaStats:
             "max_accel_deg_s2": self.max_accel_deg_s2.round(1).tolist(),
             "stopped_reason": self.stopped_reason,
             "missed_at": self.missed_at[:50],
+            "overrun_at": self.overrun_at[:50],
         }
 
 
@@ -317,6 +322,7 @@ class FakeKukaController:
                 now_ns = time.time_ns()
                 if now_ns - next_ns > cycle_ns:
                     stats.overruns += 1
+                    stats.overrun_at.append(stats.sent)
                     next_ns = now_ns
                 # Close the cycle of the telegram sent last.
                 if pending is not None and not answered_pending:

@@ -38,9 +38,12 @@ import os
 import queue
 import select
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
+from array import array
 from typing import IO, Any
 
 import numpy as np
@@ -57,6 +60,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds between pose reports of the RSI process.
 POSE_PERIOD_S = 0.01
+# Python's socket module lacks the constant before 3.14; 35 on Linux (asm-generic, x86).
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
+_TIMESPEC = struct.Struct("@ll")
 
 
 class RsiLoop:
@@ -104,6 +110,11 @@ class RsiLoop:
         self.announce = False
         self.next_pose = 0.0
         self.counters = {"rsi_telegrams": 0, "rsi_bad_telegrams": 0, "rsi_foreign": 0}
+        #: Per answer: kernel arrival of the telegram -> answer sent, us.
+        self.latencies_us = array("f")
+        if _SO_TIMESTAMPNS is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
 
     def emit(self, *event: Any) -> None:
         write_frame(self.out, event)
@@ -166,6 +177,14 @@ class RsiLoop:
             self.idx = i + 1
         return tuple(ak.tolist())
 
+    def record_latency(self, anc: list[tuple[int, int, bytes]]) -> None:
+        """Kernel arrival of the telegram -> answer sent (us), when the kernel stamped it."""
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= 16:
+                sec, nsec = _TIMESPEC.unpack_from(payload)
+                self.latencies_us.append((time.time_ns() - (sec * 1_000_000_000 + nsec)) / 1e3)
+                return
+
     def report_pose(self, now: float) -> None:
         self.next_pose = now + POSE_PERIOD_S
         cmd = self.commanded()
@@ -211,6 +230,8 @@ class RsiLoop:
             self.q, self.qd = traj.q, traj.qd
             self.corr = traj.q - self.ref
             self.idx, self.traj_id, self.announce = 0, traj_id, True
+        elif kind == "latencies":
+            self.emit("latencies", self.latencies_us.tobytes())
         elif kind == "stop":
             self.stop(cmd[1])
         return True
@@ -263,12 +284,13 @@ class RsiLoop:
             if sock_fd in ready:
                 while True:
                     try:
-                        data, addr = sock.recvfrom(4096)
+                        data, anc, _flags, addr = sock.recvmsg(4096, 64)
                     except (BlockingIOError, InterruptedError):
                         break
                     except OSError:
                         break
                     self.on_datagram(data, addr, local_clock())
+                    self.record_latency(anc)
             if wake_fd in ready:
                 with contextlib.suppress(OSError):
                     wake_r.recv(64)
@@ -367,6 +389,8 @@ class RsiBackend(Backend):
         self.cycle_s: float | None = None
         #: LSL time of the first answer of the last motion begun (for latency figures).
         self.first_answer_t: float | None = None
+        self._latencies = threading.Event()
+        self._latency_us: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
 
     # -- lifecycle --------------------------------------------------------------------
     @property
@@ -483,6 +507,9 @@ class RsiBackend(Backend):
                 log.warning(event[1])
                 self._faults.append(event[1])
                 self._live, self._lost, self._moving = False, event[1], None
+            elif kind == "latencies":
+                self._latency_us = np.frombuffer(event[1], dtype=np.float32)
+                self._latencies.set()
             elif kind == "refused" and self._moving is not None and self._moving[0] == event[1]:
                 self._faults.append(f"RSI refused the motion: {event[2]}")
                 self._moving = None
@@ -523,6 +550,15 @@ class RsiBackend(Backend):
         """Actual pose from the latest telegram (deg), as last reported."""
         with self._lock:
             return np.array(self._actual, dtype=np.float64)
+
+    def answer_latencies_us(self, timeout: float = 2.0) -> NDArray[np.float32]:
+        """Per answer so far: kernel arrival of the telegram -> answer sent (us)."""
+        self._latencies.clear()
+        self._send("latencies")
+        if not self._latencies.wait(timeout):
+            raise StreamError("RSI process did not report its latencies")
+        with self._lock:
+            return self._latency_us.copy()
 
     def counters(self) -> dict[str, int]:
         """Telegrams answered, unreadable, and from other senders."""
