@@ -19,8 +19,17 @@ Hann window, whose side lobes fall off with the third power of the distance
 (a 40 uV mains line moves relative alpha by < 1e-3, see the tests); the
 mains power itself is measured (``line``) for the quality index.
 
-Gaps: a timestamp step longer than a few sample periods (or backwards) ends
-the current segment; the buffer restarts, so no window straddles a gap.
+Gaps: a timestamp step longer than ``gap_periods`` sample periods plus
+``gap_slack_s`` (default 2.5 periods + 2 ms: 11.8 ms at 256 Hz, above the
+1 ms rounding of muselsl timestamps, below one lost 12-sample Muse packet),
+or a step backwards by more than the slack, ends the current segment: the
+buffer restarts, so no window straddles a gap, and the first window after it
+ends one window length later. Chunk boundaries are not gaps.
+
+Bad samples: NaN, inf and absurd values (>= 10 V) are counted per window
+(``n_bad``) and enter the sums as zeros; the windows holding them report NaN
+relative power, the quality layer rejects them, and the windows after them
+are untouched.
 
 How it is fast, and why streaming and batch give the same numbers
 ------------------------------------------------------------------
