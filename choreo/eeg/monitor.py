@@ -149,15 +149,18 @@ def monitor_view(state: MonitorState, pipeline: FeedbackPipeline, history: deque
     for k, cq in enumerate(pipeline.channel_report()):
         frontal = pipeline.channels[k] in pipeline.frontal
         ra = rt = math.nan
+        ok = False
         if last is not None and last.n_windows:
             ra = float(last.rel_alpha[-1, k])
             rt = float(last.rel_theta[-1, k])
+            ok = bool(last.accepted[-1, k])
+        style = "" if ok else "dim"  # a rejected window's numbers are shown, greyed
         table.add_row(
             f"{cq.name}{' *' if frontal else ''}",
             Text(cq.level, style=LEVEL_STYLE.get(cq.level, "")),
             f"{100 * cq.accepted_share:.0f}%",
-            _f(ra),
-            _f(rt),
+            Text(_f(ra), style=style),
+            Text(_f(rt), style=style),
             _f(cq.line_ratio, ".2f"),
             cq.reason,
         )
