@@ -88,6 +88,7 @@ def measure(bridge: Any, client: Any, rsi: bool) -> dict[str, Any]:
     return {
         "play_to_first_setpoint": _stats(to_setpoint),
         "client_play_to_started": _stats(to_started),
+        "per_play_ms": [round(v * 1e3, 3) for v in to_setpoint],
     }
 
 

@@ -150,6 +150,7 @@ class Bridge:
             raise ConfigError(f"bridge: cannot listen on {host}:{port}: {exc.strerror}") from None
         sock.setblocking(False)
         self._sock = sock
+        self._warm_up()
         for name, target in (("osc", self._receive_loop), ("supervisor", self._supervise_loop)):
             thread = threading.Thread(target=target, name=f"bridge-{name}", daemon=True)
             thread.start()
@@ -157,6 +158,18 @@ class Bridge:
         host, port = self.address
         log.info("bridge listening on %s:%d, backend %s", host, port, self.backend.name)
         return self
+
+    def _warm_up(self) -> None:
+        """Plan one choreography now: the first plan of a process is several times slower
+        (measured 15-47 ms against 3-7 ms), and that cost belongs to start-up, not to a
+        participant's first trial."""
+        from choreo.robot.codec import random_vector
+        from choreo.robot.safety import check_choreography
+
+        try:
+            check_choreography(random_vector(0), self.cfg)
+        except Exception:  # only a warm-up: the real plays report their own errors
+            log.debug("bridge: planner warm-up failed", exc_info=True)
 
     def _make_backend(self) -> Backend:
         s = self.settings
