@@ -315,7 +315,7 @@ def summary_table(meta: CheckpointMeta, path: Path, seconds: float) -> Any:
         table.add_row(
             f"  {f}: share / coverage",
             f"{m['family_share'][f]:.1%} / {m['coverage_by_family'][f]:.1%}",
-            f"{m['corpus_family_share'][f]:.1%} / 50%",
+            f"{m['corpus_family_share'][f]:.1%} / {m['coverage_reference_by_family'][f]:.1%}",
         )
     table.add_row(
         "training time, s", f"{meta.train_seconds:.0f}", f"{meta.settings.training.steps} steps"
