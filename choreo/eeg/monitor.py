@@ -236,8 +236,10 @@ def monitor_source(
     console: Console | None = None,
     duration: float | None = None,
     on_update: Callable[[MonitorState], None] | None = None,
+    until: Callable[[MonitorState], bool] | None = None,
 ) -> MonitorState:
-    """Show a source live until it ends, ``duration`` s pass, or Ctrl-C (a clean stop).
+    """Show a source live until it ends, ``duration`` s pass, ``until(state)`` holds,
+    or Ctrl-C (a clean stop).
 
     Dropouts reported by the source (LSL) are shown as a message and the
     monitor keeps waiting for the stream to return.
@@ -278,6 +280,8 @@ def monitor_source(
                 live.update(monitor_view(state, pipeline, history))
                 if on_update is not None:
                     on_update(state)
+                if until is not None and until(state):
+                    break
     except KeyboardInterrupt:
         console.print("monitor stopped")
     return state

@@ -133,7 +133,9 @@ def test_monitor_shows_a_live_stream_then_reports_its_dropout(unique_name: str) 
     )
     console = Console(record=True, width=120, force_terminal=False)
     with LslSource(name=unique_name, timeout=5, dropout_after=0.5) as src, pub:
-        state = monitor_source(src, console=console, duration=4.5)
+        state = monitor_source(
+            src, console=console, duration=20.0, until=lambda s: s.status == "dropout"
+        )
     assert state.windows >= 5  # at least 1 s of windows after the first 2 s
     assert state.samples >= 2 * 256
     assert state.status == "dropout"
