@@ -536,10 +536,19 @@ class Bridge:
     def _log_counters(self, force: bool = False) -> None:
         counts = self.counters()
         shown = {k: v for k, v in counts.items() if v}
-        if force or shown != getattr(self, "_last_logged", None):
+        last = getattr(self, "_last_logged", {})
+        if force or shown != last:
             self._last_logged = shown
             if shown:
-                log.info("bridge counters: %s", ", ".join(f"{k}={v}" for k, v in shown.items()))
+                # New rejections are worth a warning; routine counts (plays, telegrams) are info.
+                level = (
+                    logging.WARNING
+                    if shown.get("rejected", 0) != last.get("rejected", 0)
+                    else logging.INFO
+                )
+                log.log(
+                    level, "bridge counters: %s", ", ".join(f"{k}={v}" for k, v in shown.items())
+                )
 
 
 def run_bridge(settings: BridgeSettings, robot_config: Any = None) -> None:
