@@ -214,3 +214,19 @@ def test_binding_off_loopback_needs_an_allow_list() -> None:
     settings = BridgeSettings(backend="rsi", speed=2.0)
     with pytest.raises(ConfigError, match="speed"):
         Bridge(settings)
+
+
+def test_required_heartbeat_supervises_from_the_start(
+    long_plan: tuple[np.ndarray, float, np.ndarray],
+) -> None:
+    vector, _, _ = long_plan
+    with sim_bridge(speed=4.0, heartbeat_timeout_s=0.2, require_heartbeat=True) as (
+        bridge,
+        client,
+    ):
+        client.play(1, vector)  # never a heartbeat
+        assert client.wait_for(osc.STARTED, 1).address == osc.STARTED
+        assert "heartbeat lost" in str(client.wait_for(osc.FAULT, timeout=2).args[0])
+        assert client.wait_for(END, 1, timeout=2).address == osc.ABORTED
+        client.reset()
+        wait_until(lambda: bridge.mode == "idle", what="idle after reset")

@@ -138,3 +138,39 @@ def test_fuzz_then_a_valid_choreography_is_performed_correctly() -> None:
         assert done.address == osc.DONE
         np.testing.assert_allclose(client.request_state().q, verdict.plan.q[-1], atol=1e-3)
         assert all(t.is_alive() for t in bridge._threads)
+
+
+def test_fuzz_does_not_disturb_the_rsi_exchange() -> None:
+    """The OSC flood lands on the bridge's process; RSI answers come from its own."""
+    from bridge_fixtures import FakeKukaProcess
+
+    from choreo.robot.backends.rsi import RsiBackend
+    from choreo.robot.bridge import Bridge
+    from choreo.robot.bridge_settings import BridgeSettings
+    from choreo.robot.client import BridgeClient
+
+    corpus = make_corpus(seed=7)[:2000]
+    settings = BridgeSettings(
+        listen=("127.0.0.1", 0), reply=None, backend="rsi", rsi_listen=("127.0.0.1", 0)
+    )
+    with Bridge(settings) as bridge, BridgeClient(bridge.address) as client:
+        assert isinstance(bridge.backend, RsiBackend)
+        fake = FakeKukaProcess(bridge.backend.address)
+        try:
+            wait_until(lambda: bridge.backend is not None and bridge.backend.not_ready() is None)
+            for start in range(0, len(corpus), 50):
+                for data in corpus[start : start + 50]:
+                    client.send_raw(data)
+                target = min(start + 50, len(corpus))
+
+                def caught_up(target: int = target) -> bool:
+                    return bridge.counters()["packets"] >= target
+
+                wait_until(caught_up, what="paced")
+            client.stop()  # whatever a fuzzed play started
+            wait_until(lambda: bridge.mode in ("latched", "idle"), timeout=5, what="at rest")
+            assert bridge.counters()["internal_error"] == 0
+        finally:
+            summary = fake.finish()
+    assert summary["sent"] > 100
+    assert summary["missed"] == 0, summary

@@ -174,3 +174,36 @@ def test_fake_controller_ignores_late_and_foreign_answers() -> None:
     assert fake.stats.late >= 1
     assert fake.stats.foreign >= 1
     np.testing.assert_allclose(fake.position, HOME_DEG)  # late corrections never applied
+
+
+def test_stop_over_rsi_is_smooth_and_within_limits() -> None:
+    from bridge_fixtures import LONG_SEED
+
+    from choreo.robot.codec import random_vector
+    from choreo.robot.config import load_robot_config
+    from choreo.robot.kr6 import MAX_ACCEL_DEG_S2, MAX_SPEED_DEG_S
+
+    cfg = load_robot_config()  # the shipped limits (x0.3): a calm stop to check
+    with Bridge(rsi_settings(), cfg) as bridge, BridgeClient(bridge.address) as client:
+        fake = FakeKukaProcess(rsi_address(bridge))
+        try:
+            wait_until(lambda: bridge.backend is not None and bridge.backend.not_ready() is None)
+            client.play(1, random_vector(LONG_SEED))
+            assert client.wait_for((osc.STARTED, osc.REJECTED), 1).address == osc.STARTED
+            time.sleep(0.6)  # well into the first segment, moving
+            client.stop()
+            assert client.wait_for(END, 1, timeout=3).address == osc.ABORTED
+            wait_until(lambda: bridge.mode == "latched", what="at rest")
+            time.sleep(0.05)  # poses are reported every 10 ms; the last stop samples land
+            rest = client.request_state().q
+            time.sleep(0.2)
+            still = client.request_state().q
+        finally:
+            summary = fake.finish()
+    np.testing.assert_allclose(still, rest, atol=1e-3)  # it stays where it stopped
+    np.testing.assert_allclose(summary["position_deg"], rest, atol=1e-3)
+    assert summary["missed"] == 0
+    # Every setpoint the controller received, through the splice: within the robot's limits
+    # (4-decimal setpoints add ~10 deg/s^2 of quantisation to a 4 ms second difference).
+    assert np.all(np.array(summary["max_accel_deg_s2"]) <= MAX_ACCEL_DEG_S2 * 1.02 + 15.0)
+    assert np.all(np.array(summary["max_speed_deg_s"]) <= MAX_SPEED_DEG_S * cfg.speed_scale * 1.02)
