@@ -99,8 +99,8 @@ def reference_optimum(
     spec: str,
     seed: int,
     cache_dir: Path | None = DEFAULT_CACHE,
-    n_random: int = 500,
-    cma_evals: int = 6000,
+    n_random: int = 300,
+    cma_evals: int = 4000,
     restarts: int = 4,
 ) -> Reference:
     """Random median and optimum of ``true_value`` for participant ``spec`` with ``seed``.
@@ -140,7 +140,7 @@ def reference_optimum(
     rand_vals = true_values(person, rand)
     random_median = float(np.median(rand_vals))
 
-    prior = ProceduralPrior(cfg, seed=seed + 555).sample(300)
+    prior = ProceduralPrior(cfg, seed=seed + 555).sample(200)
     prior_vals = true_values(person, prior)
     n_evals = len(rand) + len(prior)
     starts = [prior[i] for i in np.argsort(-prior_vals)[: max(restarts - 1, 1)]]
@@ -183,7 +183,7 @@ def reference_optimum(
         n_evals += used
 
     # Coordinate search on single bytes around the best safe vector.
-    for _ in range(3):
+    for _ in range(2):
         improved = False
         for step in (64, 16, 4, 1):
             cands = []

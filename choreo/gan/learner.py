@@ -34,25 +34,41 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from pydantic import Field
 from scipy.linalg import cho_factor, cho_solve
-from scipy.optimize import minimize
 from scipy.stats import norm, qmc, rankdata
 
 from choreo.config import StrictModel
 from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
 from choreo.gan.model import Generator
-from choreo.robot.codec import VECTOR_LEN, as_vector
+from choreo.gan.motion_features import MotionFeatures, motion_features
+from choreo.robot.codec import VECTOR_LEN, as_vector, decode
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.safety import check_choreography
 
 STATE_FORMAT = "choreo-learner/1"
+
+
+@contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """Run torch single-threaded: the learner's tensors are tiny, and on a busy machine
+    thread hand-offs cost more than they save (and one thread keeps replays bit-equal)."""
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
 
 
 class LearnerSettings(StrictModel):
@@ -66,10 +82,16 @@ class LearnerSettings(StrictModel):
     #: the plain prior; the rest come through the fine-tuned input layer.
     local_share: float = Field(0.4, ge=0.0, le=1.0)
     prior_share: float = Field(0.2, ge=0.0, le=1.0)
-    #: Local candidates: N(z_best, (local_scale * lengthscale)^2).
-    local_scale: float = Field(0.35, gt=0.0)
+    #: Local candidates: N(z_best, local_step^2) in latent units.
+    local_step: float = Field(0.7, gt=0.0)
+    #: What the Gaussian process sees of a choreography: its latent, the motion
+    #: descriptors of its decoding (speed, jerkiness, amplitude, height, repetition,
+    #: tempo; :mod:`choreo.gan.motion_features`), or both.
+    surrogate: Literal["latent", "motion", "both"] = "latent"
     #: Expected-improvement margin, in units of the rank-normal scores.
     xi: float = Field(0.01, ge=0.0)
+    #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
+    prior_beta: float = Field(10.0, ge=0.0)
     #: Rank weights exp(-rank / (temperature * n)); rank 0 is the best score.
     rank_temperature: float = Field(0.3, gt=0.0)
     #: Pseudo-count pulling the fine-tuned input layer towards the prior N(0, I).
@@ -121,7 +143,7 @@ class LatentGP:
     """Gaussian process on latents: Matérn 5/2, isotropic, zero mean, fitted noise.
 
     ``fit`` maximises the log marginal likelihood plus weak log-normal priors on
-    the hyperparameters (L-BFGS-B from fixed starts, so it is deterministic).
+    the hyperparameters over a fixed grid, so it is deterministic.
     """
 
     def __init__(self, latent_dim: int) -> None:
@@ -131,6 +153,7 @@ class LatentGP:
         self._z = np.zeros((0, latent_dim))
         self._alpha = np.zeros(0)
         self._chol: tuple[np.ndarray, bool] | None = None
+        self._k_inv = np.zeros((0, 0))
 
     @staticmethod
     def _matern(r: np.ndarray) -> np.ndarray:
@@ -141,49 +164,41 @@ class LatentGP:
         d2 = np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
         return float(np.exp(theta[1])) * self._matern(np.sqrt(d2) / float(np.exp(theta[0])))
 
-    def _neg_log_post(self, theta: np.ndarray, z: np.ndarray, y: np.ndarray) -> float:
-        k = self._cov(z, z, theta) + (np.exp(theta[2]) + 1e-6) * np.eye(len(y))
-        try:
-            c, low = cho_factor(k, lower=True)
-        except np.linalg.LinAlgError:
-            return 1e10
-        alpha = cho_solve((c, low), y)
-        nll = 0.5 * y @ alpha + np.log(np.diag(c)).sum()
-        # Weak priors: lengthscale around half the latent radius, unit signal, noise ~0.3.
-        prior = (
-            0.5 * ((theta[0] - np.log(0.5 * np.sqrt(self.dim))) / 0.7) ** 2
-            + 0.5 * (theta[1] / 1.0) ** 2
-            + 0.5 * ((theta[2] - np.log(0.3)) / 1.0) ** 2
-        )
-        return float(nll + prior)
-
     def fit(self, z: np.ndarray, y: np.ndarray) -> None:
-        """Fit hyperparameters and condition on ``(z, y)``."""
-        base = np.log(0.5 * np.sqrt(self.dim))
-        starts = [
-            np.array([base, 0.0, np.log(0.3)]),
-            np.array([base + 0.7, 0.0, np.log(0.1)]),
-            np.array([base - 0.5, 0.0, np.log(0.6)]),
-        ]
-        bounds = [
-            (np.log(0.2), np.log(8.0 * np.sqrt(self.dim))),
-            (np.log(0.05), np.log(5.0)),
-            (np.log(1e-3), np.log(2.0)),
-        ]
+        """Fit hyperparameters and condition on ``(z, y)``.
+
+        A grid over lengthscale and noise-to-signal ratio, with the signal variance
+        at its closed-form optimum (profile likelihood) and weak log-normal priors;
+        deterministic and a few milliseconds for a hundred points.
+        """
+        n = len(y)
+        d2 = np.maximum((z * z).sum(1)[:, None] + (z * z).sum(1)[None, :] - 2.0 * z @ z.T, 0.0)
+        dist = np.sqrt(d2)
+        centre = np.log(0.5 * np.sqrt(self.dim))
+        eye = np.eye(n)
         best: tuple[float, np.ndarray] | None = None
-        for x0 in starts:
-            res = minimize(
-                self._neg_log_post,
-                x0,
-                args=(z, y),
-                method="L-BFGS-B",
-                bounds=bounds,
-                options={"maxiter": 60},
-            )
-            if best is None or res.fun < best[0]:
-                best = (float(res.fun), np.asarray(res.x))
-        assert best is not None
-        self.theta = best[1]
+        for log_ell in centre + np.linspace(-1.2, 1.6, 15):
+            base = self._matern(dist / np.exp(log_ell))
+            for log_ratio in np.linspace(np.log(0.02), np.log(3.0), 10):
+                try:
+                    c, low = cho_factor(base + (np.exp(log_ratio) + 1e-6) * eye, lower=True)
+                except np.linalg.LinAlgError:
+                    continue
+                quad = float(y @ cho_solve((c, low), y))
+                signal = max(quad / n, 1e-6)
+                nll = 0.5 * n * np.log(signal) + np.log(np.diag(c)).sum() + 0.5 * n
+                prior = (
+                    0.5 * ((log_ell - centre) / 0.7) ** 2
+                    + 0.5 * (np.log(signal) / 1.0) ** 2
+                    + 0.5 * ((log_ratio - np.log(0.3)) / 1.2) ** 2
+                )
+                if best is None or nll + prior < best[0]:
+                    best = (
+                        float(nll + prior),
+                        np.array([log_ell, np.log(signal), np.log(signal) + log_ratio]),
+                    )
+        if best is not None:
+            self.theta = best[1]
         self.condition(z, y)
 
     def condition(self, z: np.ndarray, y: np.ndarray) -> None:
@@ -191,15 +206,15 @@ class LatentGP:
         k = self._cov(z, z, self.theta) + (np.exp(self.theta[2]) + 1e-6) * np.eye(len(y))
         self._chol = cho_factor(k, lower=True)
         self._alpha = cho_solve(self._chol, y)
+        # The inverse once per update: predictions are then plain matrix products.
+        self._k_inv = cho_solve(self._chol, np.eye(len(y)))
         self._z = z
 
     def predict(self, zs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent function at ``zs``."""
         ks = self._cov(zs, self._z, self.theta)
         mean = ks @ self._alpha
-        assert self._chol is not None
-        v = cho_solve(self._chol, ks.T)
-        var = np.exp(self.theta[1]) - np.einsum("ij,ji->i", ks, v)
+        var = np.exp(self.theta[1]) - ((ks @ self._k_inv) * ks).sum(axis=1)
         return mean, np.sqrt(np.maximum(var, 1e-12))
 
     @property
@@ -246,10 +261,11 @@ class LatentAdapter(torch.nn.Module):
         self.scale_tril.data = torch.from_numpy(chol)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` latents through the layer, float64 (n, dim)."""
-        u = torch.from_numpy(rng.standard_normal((n, self.mean.shape[0])))
-        with torch.no_grad():
-            return self(u).numpy()
+        """``n`` latents through the layer, float64 (n, dim) (in numpy: less overhead)."""
+        u = rng.standard_normal((n, self.mean.shape[0]))
+        mean = self.mean.detach().numpy()
+        tril = self.scale_tril.detach().numpy()
+        return np.asarray(mean + u @ tril.T)
 
 
 class Learner:
@@ -287,9 +303,20 @@ class Learner:
         self.seed = int(seed)
         self.settings = settings if settings is not None else LearnerSettings()
         self.dim = int(self.generator.latent_dim)
+        self._desc_mean = np.zeros(0)
+        self._desc_std = np.ones(0)
+        if self.settings.surrogate != "latent":
+            # Standardise descriptors on the prior's own samples (fixed draw, not the seed).
+            with _one_torch_thread():
+                ref = self.generator.decode_latent(
+                    np.random.default_rng(0).standard_normal((512, self.dim)).astype(np.float32)
+                )
+            raw = self._raw_descriptors(ref)
+            self._desc_mean, self._desc_std = raw.mean(axis=0), raw.std(axis=0) + 1e-9
         self.radius = float(np.sqrt(self.dim) + self.settings.radius_margin)
         self.adapter = LatentAdapter(self.dim)
-        self.gp = LatentGP(self.dim)
+        n_in = {"latent": self.dim, "motion": 9, "both": self.dim + 9}[self.settings.surrogate]
+        self.gp = LatentGP(n_in)
         self.latents = np.zeros((0, self.dim))
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)
@@ -305,14 +332,20 @@ class Learner:
 
     def propose(self) -> np.ndarray:
         """The next choreography to show, ``uint8 (196,)``; it passes the safety check."""
+        with _one_torch_thread():
+            return self._propose()
+
+    def _propose(self) -> np.ndarray:
         rng = np.random.default_rng([self.seed, self.n_observations, self.n_proposed, 7])
         if self.n_observations < self.settings.n_initial:
             order = self._initial_design(rng)
+            vector, z = self._first_valid(order, rng)
         else:
             cands = self._candidates(rng)
-            ei = self._expected_improvement(cands)
-            order = cands[np.argsort(-ei, kind="stable")]
-        vector, z = self._first_valid(order, rng)
+            vecs = self.generator.decode_latent(cands.astype(np.float32))
+            acq = self._acquisition(cands, self._inputs(cands, vecs))
+            rank = np.argsort(-acq, kind="stable")
+            vector, z = self._first_valid(cands[rank], rng, vecs[rank])
         self.n_proposed += 1
         self._pending[vector.tobytes()] = z
         return vector
@@ -329,9 +362,11 @@ class Learner:
         v = _validated_vector(vector)
         s = _validated_score(score)
         key = v.tobytes()
-        z = self._pending.pop(key, None)
+        z = self._pending.get(key)
         if z is None:
-            z = self._latent_of(v)
+            with _one_torch_thread():
+                z = self._latent_of(v)
+        self._pending.pop(key, None)
         self.latents = np.vstack([self.latents, z[None]])
         self.vectors = np.vstack([self.vectors, v[None]])
         self.scores = np.append(self.scores, s)
@@ -340,26 +375,64 @@ class Learner:
     def recommend(self) -> np.ndarray:
         """The choreography believed best: the highest posterior mean among those scored."""
         if self.n_observations == 0:
-            vector, _ = self._first_valid(
-                np.zeros((1, self.dim)), np.random.default_rng(self.seed)
-            )
+            with _one_torch_thread():
+                vector, _ = self._first_valid(
+                    np.zeros((1, self.dim)), np.random.default_rng(self.seed)
+                )
             return vector
         if self.n_observations < 3:
             return self.vectors[int(np.argmax(self.scores))].copy()
-        mean, _ = self.gp.predict(self.latents)
+        mean, _ = self.gp.predict(self._observed_inputs())
         return self.vectors[int(np.argmax(mean))].copy()
 
     # -- internals -----------------------------------------------------------------
     def _refit(self) -> None:
         y = self.scores
         if len(y) >= 2:
-            self.gp.fit(self.latents, rank_normal(y))
+            self.gp.fit(self._observed_inputs(), rank_normal(y))
             self.adapter.fit_ranked(
                 self.latents,
                 rank_weights(y, self.settings.rank_temperature),
                 self.settings.prior_pseudocount,
                 self.settings.inflation,
             )
+
+    @staticmethod
+    def _raw_descriptors_of(f: MotionFeatures) -> np.ndarray:
+        return np.column_stack(
+            [
+                np.log(f.speed_m_s + 1e-3),
+                np.log(f.accel_m_s2 + 1e-3),
+                f.amplitude_m,
+                f.horizontal_m,
+                f.vertical_m,
+                f.height_m,
+                f.repetition,
+                f.tempo_cv,
+                f.duration_s,
+            ]
+        )
+
+    def _raw_descriptors(self, vectors: np.ndarray) -> np.ndarray:
+        decoded = [decode(v, self.cfg) for v in vectors]
+        q = np.stack([c.keyframes_deg for c in decoded])
+        d = np.stack([c.durations_s for c in decoded])
+        return self._raw_descriptors_of(motion_features(q, d))
+
+    def _inputs(self, latents: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """What the Gaussian process sees of these choreographies (see ``surrogate``)."""
+        if self.settings.surrogate == "latent":
+            return latents
+        desc = (self._raw_descriptors(vectors) - self._desc_mean) / self._desc_std
+        if self.settings.surrogate == "motion":
+            return np.asarray(desc)
+        return np.hstack([latents, desc])
+
+    def _observed_inputs(self) -> np.ndarray:
+        n = len(self.scores)
+        if getattr(self, "_obs_cache", (None, -1))[1] != n:
+            self._obs_cache = (self._inputs(self.latents, self.vectors), n)
+        return self._obs_cache[0]
 
     def _clip(self, z: np.ndarray) -> np.ndarray:
         r = np.linalg.norm(z, axis=1, keepdims=True)
@@ -380,29 +453,42 @@ class Learner:
         n_adapt = max(n - n_local - n_prior, 0)
         parts = [self.adapter.sample(n_adapt, rng), rng.standard_normal((n_prior, self.dim))]
         if n_local:
-            mean, _ = self.gp.predict(self.latents)
+            mean, _ = self.gp.predict(self._observed_inputs())
             top = self.latents[np.argsort(-mean, kind="stable")[:5]]
             centres = top[rng.integers(0, len(top), n_local)]
-            step = s.local_scale * self.gp.lengthscale
-            parts.append(centres + step * rng.standard_normal((n_local, self.dim)))
+            parts.append(centres + s.local_step * rng.standard_normal((n_local, self.dim)))
         return self._clip(np.vstack(parts))
 
-    def _expected_improvement(self, zs: np.ndarray) -> np.ndarray:
-        mean, sd = self.gp.predict(zs)
-        best = float(np.max(self.gp.predict(self.latents)[0]))
+    def _acquisition(self, zs: np.ndarray, inputs: np.ndarray) -> np.ndarray:
+        """log expected improvement + (prior_beta / n) log prior density (piBO).
+
+        Expected improvement alone favours the edge of the latent ball, where the
+        model knows least; weighting it by the GAN's latent prior raised to a power
+        that fades with the number of observations (Hvarfner et al. 2022, piBO)
+        keeps early proposals where the prior has its mass, and lets the data
+        decide later.
+        """
+        mean, sd = self.gp.predict(inputs)
+        best = float(np.max(self.gp.predict(self._observed_inputs())[0]))
         gap = mean - best - self.settings.xi
         u = gap / sd
-        return np.asarray(gap * norm.cdf(u) + sd * norm.pdf(u))
+        ei = gap * norm.cdf(u) + sd * norm.pdf(u)
+        log_prior = -0.5 * (zs * zs).sum(axis=1)
+        weight = self.settings.prior_beta / max(self.n_observations, 1)
+        return np.asarray(np.log(np.maximum(ei, 1e-300)) + weight * log_prior)
 
     def _first_valid(
-        self, order: np.ndarray, rng: np.random.Generator
+        self, order: np.ndarray, rng: np.random.Generator, decoded: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Decode latents in ``order`` until one passes the safety check."""
+        """The first latent in ``order`` (decoded already or not) that passes the safety check."""
         tries = 0
-        batch = 8
+        batch = 4
         for start in range(0, len(order), batch):
             zs = order[start : start + batch]
-            vectors = self.generator.decode_latent(zs.astype(np.float32))
+            if decoded is not None:
+                vectors = decoded[start : start + batch]
+            else:
+                vectors = self.generator.decode_latent(zs.astype(np.float32))
             for z, v in zip(zs, vectors, strict=True):
                 tries += 1
                 if check_choreography(v, self.cfg).ok:

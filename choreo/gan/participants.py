@@ -33,24 +33,27 @@ from choreo.gan.motion_features import MotionFeatures, motion_features
 from choreo.robot.codec import as_vector, decode
 from choreo.robot.config import RobotConfig, load_robot_config
 
-#: Scale of the Student-t trial noise, z units. See the module docstring of
-#: ``bench/`` results and :func:`calibrate_noise_scale`: an estimate of the
-#: trial-to-trial spread of trial scores that the EEG scoring path reports for
-#: real recordings of one unchanged state (robust SD of 30 s interval means).
-NOISE_SCALE_Z = 0.35
+#: Scale of the Student-t trial noise, z units. Calibrated on the real scoring path
+#: (choreo.eeg.pipeline.score_recording) over ../shared/data/muse-mental-state:
+#: each recording scored against its subject's neutral-1 recording as baseline,
+#: cut into 20 s trials (aggregate_arrays), trial scores minus their recording's
+#: mean: n = 29, SD 0.245, robust SD (IQR/1.349) 0.231 z (15 s trials: 0.275 / 0.211).
+#: A t3 variable has robust SD 1.134 x its scale, so scale = 0.24 / 1.134 = 0.21.
+NOISE_SCALE_Z = 0.21
 #: Degrees of freedom of the Student-t noise: heavy tails (an artefact-laden trial
 #: now and then) with a finite variance.
 NOISE_DF = 3.0
-#: Score difference between the most and the least relaxing motion, z units: of the
-#: order of the difference between relaxed and concentrating recordings.
-EFFECT_RANGE_Z = 1.0
+#: Score difference between the most and the least relaxing motion, z units: set to
+#: the difference between the relaxed and the concentrating recordings of the same
+#: subject, scored as above (whole recordings): 0.69 (subject a), 0.63 (subject b).
+EFFECT_RANGE_Z = 0.66
 #: Person offset: the SD of a person's overall level across seeds, z units.
-OFFSET_SD_Z = 0.3
+OFFSET_SD_Z = 0.2
 #: Drift: an AR(1) walk per trial (coefficient, innovation SD in z units).
 DRIFT_AR = 0.97
-DRIFT_STEP_Z = 0.04
+DRIFT_STEP_Z = 0.03
 #: Habituation: a motion like one of the last few is less relaxing the second time.
-HABITUATION_Z = 0.25
+HABITUATION_Z = 0.15
 HABITUATION_MEMORY = 5
 HABITUATION_DECAY = 0.7
 #: Two choreographies closer than this (RMS over the 196 bytes, as a share of 255)
@@ -70,6 +73,18 @@ class Participant(Protocol):
 def _bump(x: np.ndarray, centre: float, width: float) -> np.ndarray:
     """A Gaussian preference, 1 at ``centre``, ~0.6 one ``width`` away."""
     return np.exp(-0.5 * ((x - centre) / width) ** 2)
+
+
+def _all_of(weights: dict[str, float], **terms: np.ndarray) -> np.ndarray:
+    """Weighted geometric mean of preference terms (each 0..1).
+
+    Relaxation needs all aspects at once: one thing badly wrong (a jerk, a rush)
+    spoils a motion that is right in every other respect, which a weighted sum
+    would forgive.
+    """
+    total = sum(weights.values())
+    log = sum(weights[k] / total * np.log(np.maximum(v, 1e-9)) for k, v in terms.items())
+    return np.asarray(np.exp(log))
 
 
 class MotionParticipant:
@@ -177,14 +192,14 @@ class CalmParticipant(MotionParticipant):
         }
 
     def preference(self, f: MotionFeatures) -> np.ndarray:
-        w = self.WEIGHTS
         p = self.prefs
-        return (
-            w["speed"] * _bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.5)
-            + w["smooth"] * np.exp(-f.accel_m_s2 / 0.05)
-            + w["amplitude"] * _bump(f.amplitude_m, p["amplitude_m"], 0.05)
-            + w["height"] * _bump(f.height_m, p["height_m"], 0.1)
-            + w["repeat"] * f.repetition
+        return _all_of(
+            self.WEIGHTS,
+            speed=_bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.7),
+            smooth=np.exp(-f.accel_m_s2 / 0.1),
+            amplitude=_bump(f.amplitude_m, p["amplitude_m"], 0.08),
+            height=_bump(f.height_m, p["height_m"], 0.15),
+            repeat=0.3 + 0.7 * f.repetition,
         )
 
 
@@ -210,14 +225,14 @@ class SweepParticipant(MotionParticipant):
         }
 
     def preference(self, f: MotionFeatures) -> np.ndarray:
-        w = self.WEIGHTS
         p = self.prefs
-        return (
-            w["width"] * _bump(f.horizontal_m, p["horizontal_m"], 0.08)
-            + w["level"] * np.exp(-f.vertical_m / 0.05)
-            + w["speed"] * _bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.5)
-            + w["smooth"] * np.exp(-f.accel_m_s2 / 0.1)
-            + w["tempo"] * np.exp(-f.tempo_cv / 0.2)
+        return _all_of(
+            self.WEIGHTS,
+            width=_bump(f.horizontal_m, p["horizontal_m"], 0.1),
+            level=np.exp(-f.vertical_m / 0.1),
+            speed=_bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.7),
+            smooth=np.exp(-f.accel_m_s2 / 0.2),
+            tempo=np.exp(-f.tempo_cv / 0.3),
         )
 
 

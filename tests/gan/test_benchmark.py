@@ -1,0 +1,81 @@
+"""The learning benchmark on a tiny run: JSON structure, normalisation, PNG, bad arguments."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from choreo.errors import InputError
+from choreo.gan.benchmark import (
+    METHODS,
+    evals_to_reach,
+    reference_optimum,
+    run_learning_benchmark,
+)
+from choreo.gan.participants import load_participant
+
+SPEC = "choreo.gan.participants:CalmParticipant"
+
+
+def test_evals_to_reach_counts_from_one_and_censors() -> None:
+    assert evals_to_reach(np.array([0.1, 0.5, 0.81, 0.7])) == 3
+    assert evals_to_reach(np.array([0.1, 0.5])) == math.inf
+
+
+def test_reference_is_cached_and_beats_random(tmp_path: Path) -> None:
+    ref = reference_optimum(SPEC, 0, tmp_path, n_random=40, cma_evals=300)
+    assert ref.optimum_value > ref.random_median
+    person = load_participant(SPEC, 0)
+    vec = np.array(ref.optimum_vector, dtype=np.uint8)
+    assert person.true_value(vec) == pytest.approx(ref.optimum_value, abs=1e-12)
+    assert len(list(tmp_path.glob("reference-*.json"))) == 1
+    again = reference_optimum(SPEC, 0, tmp_path, n_random=40, cma_evals=300)
+    assert again == ref  # read back from the cache
+
+
+def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
+    doc = run_learning_benchmark(
+        participants=[SPEC],
+        budgets=(2, 4),
+        seeds=1,
+        json_path=tmp_path / "learning.json",
+        plot_path=tmp_path / "learning.png",
+        workers=0,
+        cache_dir=tmp_path,
+        progress=False,
+        reference_evals=200,
+    )
+    on_disk = json.loads((tmp_path / "learning.json").read_text())
+    assert on_disk["settings"]["budgets"] == [2, 4]
+    assert (tmp_path / "learning.png").stat().st_size > 10_000
+    ref = on_disk["references"][0]
+    assert {"random_median", "optimum_value", "optimum_vector"} <= set(ref)
+    assert len(ref["optimum_vector"]) == 196
+    runs = on_disk["runs"]
+    assert sorted(r["method"] for r in runs) == sorted(METHODS)
+    person = load_participant(SPEC, 0)
+    for r in runs:
+        for b in ("2", "4"):
+            entry = r["budgets"][b]
+            vec = np.array(entry["recommended_vector"], dtype=np.uint8)
+            assert person.true_value(vec) == pytest.approx(entry["true_value"], abs=1e-9)
+            norm = (entry["true_value"] - ref["random_median"]) / (
+                ref["optimum_value"] - ref["random_median"]
+            )
+            assert entry["normalised"] == pytest.approx(norm)
+    summary = doc["summary"][SPEC]
+    assert set(summary) == set(METHODS)
+    assert {"median", "q25", "q75"} <= set(summary["learner"]["normalised"]["4"])
+
+
+def test_bad_arguments_are_input_errors() -> None:
+    with pytest.raises(InputError, match="method"):
+        run_learning_benchmark(participants=[SPEC], methods=["magic"], progress=False)
+    with pytest.raises(InputError, match="module:Class"):
+        run_learning_benchmark(participants=["nonsense"], progress=False)
+    with pytest.raises(InputError, match="budgets"):
+        run_learning_benchmark(participants=[SPEC], budgets=(0,), progress=False)

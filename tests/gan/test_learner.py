@@ -1,0 +1,150 @@
+"""The learner: safe proposals, determinism (also across save/load), bad input, improvement."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from choreo.errors import InputError
+from choreo.gan.baselines import PriorSampling
+from choreo.gan.checkpoint import load_generator
+from choreo.gan.learner import Learner, LearnerSettings
+from choreo.gan.model import Generator
+from choreo.gan.participants import CalmParticipant, SweepParticipant
+from choreo.robot.config import load_robot_config
+from choreo.robot.safety import check_choreography
+
+
+@pytest.fixture(scope="module")
+def generator() -> Generator:
+    gen, _ = load_generator()
+    return gen
+
+
+def _fake_score(v: np.ndarray) -> float:
+    """A deterministic stand-in for a person: likes low bytes in the first keyframes."""
+    return float(-v[:35].astype(np.float64).mean() / 50.0 + 0.1 * math.sin(float(v.sum())))
+
+
+def _run(learner: Learner, n: int) -> list[np.ndarray]:
+    out = []
+    for _ in range(n):
+        v = learner.propose()
+        out.append(v)
+        learner.update(v, _fake_score(v))
+    return out
+
+
+def test_proposals_are_safe_and_deterministic_across_save_and_load(
+    generator: Generator, tmp_path: Path
+) -> None:
+    cfg = load_robot_config()
+    a = _run(Learner(generator, seed=3), 12)
+    b_learner = Learner(generator, seed=3)
+    b = _run(b_learner, 8)
+    b_learner.save(tmp_path / "state.safetensors")
+    restored = Learner.load(tmp_path / "state.safetensors", checkpoint=generator)
+    b += _run(restored, 4)
+    for va, vb in zip(a, b, strict=True):
+        np.testing.assert_array_equal(va, vb)
+        assert check_choreography(va, cfg).ok
+    c = _run(Learner(generator, seed=4), 12)
+    assert any(not np.array_equal(x, y) for x, y in zip(a, c, strict=True))
+    # The recommendation is one of the scored choreographies.
+    rec = restored.recommend()
+    assert any(np.array_equal(rec, v) for v in restored.vectors)
+
+
+def test_pending_proposal_survives_save_and_load(generator: Generator, tmp_path: Path) -> None:
+    learner = Learner(generator, seed=1)
+    _run(learner, 6)
+    v = learner.propose()  # proposed, saved before its score arrives
+    learner.save(tmp_path / "s.safetensors")
+    twin = Learner.load(tmp_path / "s.safetensors", checkpoint=generator)
+    learner.update(v, 0.5)
+    twin.update(v, 0.5)
+    np.testing.assert_array_equal(learner.latents, twin.latents)
+    np.testing.assert_array_equal(learner.propose(), twin.propose())
+
+
+@pytest.mark.parametrize(
+    ("vector", "score", "match"),
+    [
+        (np.zeros(195, dtype=np.uint8), 0.0, "196"),
+        (np.zeros(196, dtype=np.float64), 0.0, "uint8"),
+        (np.full(196, 300, dtype=np.int64), 0.0, "uint8"),
+        (np.zeros((2, 98), dtype=np.uint8), 0.0, "196"),
+        (np.zeros(196, dtype=np.uint8), float("nan"), "NaN"),
+        (np.zeros(196, dtype=np.uint8), float("inf"), "infinite"),
+        (np.zeros(196, dtype=np.uint8), "high", "real number"),
+        (np.zeros(196, dtype=np.uint8), True, "real number"),
+    ],
+)
+def test_rejected_update_leaves_the_state_unchanged(
+    generator: Generator, vector: np.ndarray, score: object, match: str
+) -> None:
+    learner = Learner(generator, seed=2, settings=LearnerSettings(n_initial=2))
+    _run(learner, 4)
+    pending = learner.propose()
+    arrays, meta = learner.state_dict()
+    with pytest.raises(InputError, match=match):
+        learner.update(vector, score)
+    arrays2, meta2 = learner.state_dict()
+    assert meta == meta2
+    for k in arrays:
+        np.testing.assert_array_equal(arrays[k], arrays2[k])
+    # ... and it goes on as if nothing happened.
+    learner.update(pending, 0.1)
+    assert learner.n_observations == 5
+
+
+def test_unreadable_state_is_an_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a learner")
+    with pytest.raises(InputError, match=r"bad\.safetensors"):
+        Learner.load(bad)
+    with pytest.raises(InputError, match="not found"):
+        Learner.load(tmp_path / "missing.safetensors")
+
+
+def test_update_accepts_a_vector_it_did_not_propose(generator: Generator) -> None:
+    learner = Learner(generator, seed=0)
+    _run(learner, 3)
+    foreign = generator.decode_latent(np.full((1, generator.latent_dim), 0.5, np.float32))[0]
+    learner.update(foreign, 1.0)
+    # The inverted latent decodes close to the vector given.
+    back = generator.decode_latent(learner.latents[-1:].astype(np.float32))[0]
+    assert np.abs(back.astype(int) - foreign.astype(int)).mean() < 8
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        CalmParticipant,
+        pytest.param(
+            SweepParticipant,
+            marks=pytest.mark.xfail(
+                reason="not yet: at the calibrated noise the learner does not beat prior "
+                "sampling on this participant within 30 evaluations (see bench learning)",
+                strict=False,
+            ),
+        ),
+    ],
+)
+def test_learner_beats_the_prior_without_learning(generator: Generator, cls: type) -> None:
+    """After 30 evaluations the learner's recommendation is truly better, over a few seeds."""
+    budget, seeds = 30, (0, 1, 2)
+    gains = []
+    for seed in seeds:
+        results = []
+        for algo in (Learner(generator, seed=seed), PriorSampling(seed, checkpoint=generator)):
+            person = cls(seed)
+            for _ in range(budget):
+                v = algo.propose()
+                algo.update(v, person.respond(v))
+            results.append(person.true_value(algo.recommend()))
+        gains.append(results[0] - results[1])
+    assert np.mean(gains) > 0.0, gains
