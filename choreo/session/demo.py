@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from choreo.errors import ConfigError
 from choreo.session.live import SessionHooks, SessionResult, run_session
 from choreo.session.settings import DemoSettings, SessionSettings, load_demo_settings
 
@@ -58,6 +59,13 @@ class SyntheticAudience:
         self.demo = demo
         self.name = name
         self.participant = load_participant(demo.participant, demo.participant_seed)
+        if demo.participant_noise is not None:
+            if not hasattr(self.participant, "noise_scale"):
+                raise ConfigError(
+                    f"demo participant {demo.participant}: has no noise_scale; "
+                    "set [demo] participant_noise to nothing"
+                )
+            self.participant.noise_scale = demo.participant_noise
         self.level = demo.rest_relaxation
         #: (trial id, response z, true value, relaxation) per performance watched.
         self.watched: list[tuple[int, float, float, float]] = []
@@ -99,7 +107,7 @@ class DemoResult:
 
     session: SessionResult
     duration_s: float
-    report_dir: Path | None
+    report: Any
     watched: list[tuple[int, float, float, float]] = field(default_factory=list)
 
 
@@ -161,12 +169,12 @@ def run_demo(
     finally:
         audience.stop()
     _write_watched(result.path, audience.watched)
-    report_dir = None
+    report = None
     if demo_file.demo.report:
         from choreo.session.report import make_report
 
-        report_dir = make_report(result.path).folder
-    return DemoResult(result, time.monotonic() - t0, report_dir, audience.watched)
+        report = make_report(result.path)
+    return DemoResult(result, time.monotonic() - t0, report, audience.watched)
 
 
 def _write_watched(path: Path, watched: list[tuple[int, float, float, float]]) -> None:

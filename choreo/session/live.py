@@ -696,7 +696,9 @@ class LiveSession:
                 )
                 return "invalid"
             self._pump(0.05)
-        out = scoring.score_trial(self.pipeline, self.samples, started, done, s.trials.min_windows)
+        out = scoring.score_trial(
+            self.pipeline, self.samples, started, done, s.trials.min_windows, s.trials.settle_s
+        )
         record.update(score=out.score, rejected_share=out.rejected_share, n_windows=out.n_windows)
         if not out.valid:
             record.update(status="invalid", cause="artefacts", reason=out.reason)

@@ -138,6 +138,7 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
                 float(t["started"]),
                 float(t["done"]),
                 settings.trials.min_windows,
+                settings.trials.settle_s,
             )
     return outcomes, problems
 

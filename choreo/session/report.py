@@ -40,6 +40,8 @@ class Report:
     best_trial: int | None
     best_score: float
     table: list[dict[str, Any]]
+    true_first_third: float = math.nan
+    true_last_third: float = math.nan
 
 
 def _thirds(scores: list[float]) -> tuple[float, float]:
@@ -101,6 +103,23 @@ def plot_scores(store: SessionStore, out: Path) -> Path:
             label="mean of first / last third",
         )
     ax.axhline(0, color="black", lw=0.5)
+    truth = _participant_truth(store)
+    if truth:
+        # Demo only: what the synthetic participant really felt (hidden from the learner).
+        by_id = {int(r["trial"]): i for i, r in enumerate(trials, 1)}
+        pts = sorted((by_id[t], v) for t, v in truth.items() if t in by_id)
+        ax2 = ax.twinx()
+        ax2.plot(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            "s:",
+            color="tab:orange",
+            ms=3,
+            lw=1,
+            label="participant's hidden true value (demo)",
+        )
+        ax2.set_ylabel("true value (participant z)", color="tab:orange")
+        ax2.legend(loc="lower right", fontsize=8)
     ax.set_xlabel("trial (performed)")
     ax.set_ylabel("score (z against baseline)")
     ax.set_title(f"{store.path.name}: trial scores")
@@ -109,6 +128,19 @@ def plot_scores(store: SessionStore, out: Path) -> Path:
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def _participant_truth(store: SessionStore) -> dict[int, float]:
+    """{trial id: hidden true value} written by the demo's synthetic participant, if any."""
+    import json
+
+    f = store.path / "participant.json"
+    if not f.is_file():
+        return {}
+    try:
+        return {int(r["trial"]): float(r["true_value"]) for r in json.loads(f.read_text())}
+    except (ValueError, KeyError, TypeError):
+        return {}
 
 
 def _feedback_series(store: SessionStore) -> list[dict[str, Any]]:
@@ -241,8 +273,15 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
             notes.append(f"robot figures not drawn: {type(exc).__name__}: {exc}")
     scores = [float(r["score"]) for r in store.scored_trials()]
     first, last = _thirds(scores)
+    truth = _participant_truth(store)
+    true_scored = [
+        truth[int(r["trial"])] for r in store.scored_trials() if int(r["trial"]) in truth
+    ]
+    true_first, true_last = _thirds(true_scored)
     table = trial_table(store)
-    report = Report(folder, figures, len(scores), first, last, best_n, best_score, table)
+    report = Report(
+        folder, figures, len(scores), first, last, best_n, best_score, table, true_first, true_last
+    )
     write_json_atomic(
         folder / "report.json",
         {
@@ -254,6 +293,9 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
             "best_trial": best_n,
             "best_score": best_score,
             "best_vector": vector.tolist() if vector is not None else None,
+            "participant_true_values": true_scored or None,
+            "participant_true_first_third": true_first if true_scored else None,
+            "participant_true_last_third": true_last if true_scored else None,
             "trials": table,
             "notes": notes,
         },

@@ -80,12 +80,19 @@ def restore_baseline(pipeline: Any, baseline: dict[str, Any]) -> None:
 
 
 def score_trial(
-    pipeline: Any, samples: list[Any], start: float, end: float, min_windows: int
+    pipeline: Any,
+    samples: list[Any],
+    start: float,
+    end: float,
+    min_windows: int,
+    settle_s: float = 0.0,
 ) -> TrialOutcome:
-    """The trial score from the feedback samples whose window ends lie in ``[start, end]``."""
+    """The trial score from the feedback samples whose window ends lie in
+    ``[start + settle_s, end]`` (LSL s): the windows inside the performance."""
     from choreo.eeg.feedback import aggregate_interval
 
-    ts = aggregate_interval(samples, start, end, trim=pipeline.settings.feedback.trim)
+    first = min(start + settle_s, end)
+    ts = aggregate_interval(samples, first, end, trim=pipeline.settings.feedback.trim)
     score = float(ts.score)
     if ts.n_windows < min_windows or not math.isfinite(score):
         return TrialOutcome(

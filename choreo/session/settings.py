@@ -88,6 +88,9 @@ class TrialSettings(StrictModel):
     max_rejections: int = Field(20, ge=1)
     #: A trial with fewer accepted feedback windows than this is invalid (not scored).
     min_windows: int = Field(1, ge=1)
+    #: Windows ending in the first this many seconds of a performance are left out of its
+    #: score: they hold EEG from before it (2 s = the default band-power window).
+    settle_s: float = Field(2.0, ge=0)
 
 
 class LearnerConnection(StrictModel):
@@ -140,13 +143,16 @@ class DemoSettings(StrictModel):
     #: Import path of the participant (``module:Class``), see ``choreo.gan.participants``.
     participant: str = "choreo.gan.participants:CalmParticipant"
     participant_seed: int = 1
+    #: Scale of the participant's own trial noise (z); the EEG adds its measurement noise
+    #: on top, so the demo uses less than the participant's default. None: its default.
+    participant_noise: float | None = Field(0.1, ge=0)
     #: Device profile of the synthetic EEG.
     device: str = "muse2016"
     eeg_seed: int = 2
     #: Relaxation level (0..1) of the synthetic EEG during baseline and rest.
     rest_relaxation: float = Field(0.5, ge=0, le=1)
     #: The participant's response ``r`` becomes the relaxation ``1 / (1 + exp(-gain * r))``.
-    gain: float = Field(1.5, gt=0)
+    gain: float = Field(8.0, gt=0)
     #: Make the report at the end.
     report: bool = True
 

@@ -49,6 +49,11 @@ def print_report(report: Any) -> None:
         f"last third: {_fmt(report.last_third_mean, '+.2f')} z; best: trial {report.best_trial} "
         f"({_fmt(report.best_score, '+.2f')} z)"
     )
+    if not math.isnan(report.true_first_third):
+        console.print(
+            "the synthetic participant's hidden true value, first third: "
+            f"{report.true_first_third:+.2f}; last third: {report.true_last_third:+.2f}"
+        )
     console.print(
         f"report: [bold]{report.folder / 'index.html'}[/bold] ({len(report.figures)} figures)"
     )
@@ -56,10 +61,8 @@ def print_report(report: Any) -> None:
 
 def print_demo_result(result: Any) -> None:
     """The demo's report, its duration and where everything is."""
-    if result.report_dir is not None:
-        from choreo.session.report import make_report
-
-        print_report(make_report(result.session.path))
+    if result.report is not None:
+        print_report(result.report)
     console.print(
         f"demo finished in {result.duration_s:.0f} s: {result.session.n_scored} trials scored "
         f"({result.session.stopped})"
