@@ -553,14 +553,20 @@ class Bridge:
 
 def run_bridge(settings: BridgeSettings, robot_config: Any = None) -> None:
     """Run a bridge until Ctrl-C (the ``choreo bridge`` command)."""
+    import signal
+
     from rich.console import Console
 
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM closes like Ctrl-C: the RSI process ends too
+
+    signal.signal(signal.SIGTERM, _terminate)
     console = Console(stderr=True)
     bridge = Bridge(settings, robot_config).start()
     host, port = bridge.address
-    reply = f"{settings.reply[0]}:{settings.reply[1]}" if settings.reply else "senders only"
+    reply = f"{settings.reply[0]}:{settings.reply[1]} and senders" if settings.reply else "senders"
     console.print(
-        f"choreo bridge: OSC on {host}:{port}, replies to {reply} and senders; "
+        f"choreo bridge: OSC on {host}:{port}, replies to {reply}; "
         f"backend [bold]{bridge.backend_name}[/]"
         + (f", speed x{settings.speed:g}" if settings.speed != 1.0 else "")
     )
