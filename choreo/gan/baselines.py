@@ -65,7 +65,7 @@ class _BestObserved:
 
     def recommend(self) -> np.ndarray:
         if not self.scores:
-            return self.propose()  # type: ignore[attr-defined,no-any-return]
+            return self.propose()  # type: ignore[attr-defined]
         return self.vectors[int(np.argmax(self.scores))].copy()
 
 

@@ -87,7 +87,7 @@ class Reference:
 def _random_safe(rng: np.random.Generator, n: int, cfg: Any) -> np.ndarray:
     from choreo.gan.baselines import is_safe
 
-    out = []
+    out: list[np.ndarray] = []
     while len(out) < n:
         v = rng.integers(0, 256, 196, dtype=np.uint8)
         if is_safe(v, cfg):
@@ -256,7 +256,11 @@ def run_method(
     cfg = load_robot_config()
     person = load_participant(spec, seed)
     algo = make_method(method, seed, checkpoint)
-    curve, recs, scores, t_prop, t_upd = [], [], [], [], []
+    curve: list[float] = []
+    recs: list[np.ndarray] = []
+    scores: list[float] = []
+    t_prop: list[float] = []
+    t_upd: list[float] = []
     for _ in range(budget):
         t0 = time.perf_counter()
         v = algo.propose()
@@ -314,7 +318,7 @@ def evals_to_reach(normalised_curve: np.ndarray, target: float = TARGET) -> floa
     return float(hit[0] + 1) if len(hit) else math.inf
 
 
-def _quartiles(x: Sequence[float]) -> tuple[float, float, float]:
+def _quartiles(x: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
     q = np.percentile(np.asarray(x, dtype=np.float64), [25, 50, 75], method="lower")
     return float(q[1]), float(q[0]), float(q[2])
 
@@ -535,7 +539,7 @@ def run_learning_benchmark(
     summary = summarise(runs, refs, budgets)
     print_table(summary, budgets, console)
     learner_times = [r for r in runs if r["method"] == "learner"]
-    timing = {}
+    timing: dict[str, Any] = {}
     if learner_times:
         prop = np.concatenate([r["propose_s"] for r in learner_times])
         upd = np.concatenate([r["update_s"] for r in learner_times])

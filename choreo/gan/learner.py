@@ -323,6 +323,8 @@ class Learner:
         self.n_proposed = 0
         # Proposed but not yet scored: bytes -> latent (so update knows where it came from).
         self._pending: dict[bytes, np.ndarray] = {}
+        # Refused by the bridge: never proposed again.
+        self._rejected: set[bytes] = set()
 
     # -- public API ----------------------------------------------------------------
     @property
@@ -371,6 +373,21 @@ class Learner:
         self.vectors = np.vstack([self.vectors, v[None]])
         self.scores = np.append(self.scores, s)
         self._refit()
+
+    def reject(self, vector: Any) -> None:
+        """The bridge refused ``vector`` (a stricter configuration): never propose it again.
+
+        No score is involved and the model is unchanged; the refusal is kept by
+        :meth:`save` / :meth:`load`, so replays make the same choices.
+
+        Raises
+        ------
+        InputError
+            The vector is not 196 uint8 values.
+        """
+        v = _validated_vector(vector)
+        self._pending.pop(v.tobytes(), None)
+        self._rejected.add(v.tobytes())
 
     def recommend(self) -> np.ndarray:
         """The choreography believed best: the highest posterior mean among those scored."""
@@ -491,7 +508,7 @@ class Learner:
                 vectors = self.generator.decode_latent(zs.astype(np.float32))
             for z, v in zip(zs, vectors, strict=True):
                 tries += 1
-                if check_choreography(v, self.cfg).ok:
+                if v.tobytes() not in self._rejected and check_choreography(v, self.cfg).ok:
                     return v, np.asarray(z, dtype=np.float64)
                 if tries >= self.settings.max_tries:
                     break
@@ -501,7 +518,7 @@ class Learner:
         for _ in range(1000):
             z = self._clip(rng.standard_normal((1, self.dim)))[0]
             v = self.generator.decode_latent(z[None].astype(np.float32))[0]
-            if check_choreography(v, self.cfg).ok:
+            if v.tobytes() not in self._rejected and check_choreography(v, self.cfg).ok:
                 return v, z
         raise RuntimeError("the generator produced no safe choreography in 1000 draws")
 
@@ -531,17 +548,20 @@ class Learner:
             [np.frombuffer(k, dtype=np.uint8) for k in self._pending], dtype=np.uint8
         )
         pend_z = np.array(list(self._pending.values()), dtype=np.float64)
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "latents": self.latents.astype(np.float64),
             "vectors": self.vectors.astype(np.uint8),
             "scores": self.scores.astype(np.float64),
             "pending_vectors": pend_v.reshape(-1, VECTOR_LEN),
             "pending_latents": pend_z.reshape(-1, self.dim),
+            "rejected_vectors": np.array(
+                [np.frombuffer(k, dtype=np.uint8) for k in sorted(self._rejected)], dtype=np.uint8
+            ).reshape(-1, VECTOR_LEN),
             "adapter_mean": self.adapter.mean.detach().numpy().copy(),
             "adapter_scale_tril": self.adapter.scale_tril.detach().numpy().copy(),
             "gp_theta": self.gp.theta.astype(np.float64),
         }
-        meta = {
+        meta: dict[str, Any] = {
             "format": STATE_FORMAT,
             "seed": self.seed,
             "n_proposed": self.n_proposed,
@@ -588,7 +608,7 @@ class Learner:
         if not p.is_file():
             raise InputError(f"{p}: learner state not found")
         try:
-            with safe_open(str(p), framework="numpy") as fh:  # type: ignore[no-untyped-call]
+            with safe_open(str(p), framework="numpy") as fh:
                 header = fh.metadata() or {}
                 arrays = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
             meta = json.loads(header["choreo-learner"])
@@ -611,6 +631,10 @@ class Learner:
         learner._pending = {
             v.astype(np.uint8).tobytes(): z
             for v, z in zip(arrays["pending_vectors"], arrays["pending_latents"], strict=True)
+        }
+        learner._rejected = {
+            v.astype(np.uint8).tobytes()
+            for v in arrays.get("rejected_vectors", np.zeros((0, VECTOR_LEN), np.uint8))
         }
         learner._refit()
         return learner

@@ -148,3 +148,19 @@ def test_learner_beats_the_prior_without_learning(generator: Generator, cls: typ
             results.append(person.true_value(algo.recommend()))
         gains.append(results[0] - results[1])
     assert np.mean(gains) > 0.0, gains
+
+
+def test_a_rejected_choreography_is_never_proposed_again(
+    generator: Generator, tmp_path: Path
+) -> None:
+    learner = Learner(generator, seed=6)
+    first = learner.propose()
+    learner.reject(first)
+    learner.save(tmp_path / "r.safetensors")
+    twin = Learner.load(tmp_path / "r.safetensors", checkpoint=generator)
+    for lrn in (learner, twin):
+        again = lrn.propose()
+        assert not np.array_equal(again, first)
+    np.testing.assert_array_equal(learner.propose(), twin.propose())
+    with pytest.raises(InputError, match="196"):
+        learner.reject(np.zeros(3, dtype=np.uint8))
