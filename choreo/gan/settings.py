@@ -54,15 +54,15 @@ class TrainingSettings(StrictModel):
     """One WGAN-GP pretraining run."""
 
     seed: int = 0
-    steps: int = Field(3000, ge=1)  # generator updates
+    steps: int = Field(800, ge=1)  # generator updates
     batch_size: int = Field(256, ge=2)
     critic_steps: int = Field(5, ge=1)  # critic updates per generator update
     gp_weight: float = Field(10.0, ge=0.0)
     #: Weight of the timing penalty on the generator: segments shorter than the prior's
     #: timing rule needs (s, summed over segments). Zero on the corpus, which keeps it.
     timing_weight: float = Field(2.0, ge=0.0)
-    lr_generator: float = Field(2e-4, gt=0.0)
-    lr_critic: float = Field(2e-4, gt=0.0)
+    lr_generator: float = Field(1e-4, gt=0.0)
+    lr_critic: float = Field(1e-4, gt=0.0)
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
     beta2: float = Field(0.9, ge=0.0, lt=1.0)
     #: Samples drawn from the trained generator to measure validity and diversity.

@@ -313,9 +313,9 @@ def summary_table(meta: CheckpointMeta, path: Path, seconds: float) -> Any:
     )
     for f in FAMILIES:
         table.add_row(
-            f"  {f}: share / coverage",
+            f"  {f}: NN share / coverage",
             f"{m['family_share'][f]:.1%} / {m['coverage_by_family'][f]:.1%}",
-            f"{m['corpus_family_share'][f]:.1%} / {m['coverage_reference_by_family'][f]:.1%}",
+            f"{m['held_out_family_share'][f]:.1%} / {m['coverage_reference_by_family'][f]:.1%}",
         )
     table.add_row(
         "training time, s", f"{meta.train_seconds:.0f}", f"{meta.settings.training.steps} steps"
