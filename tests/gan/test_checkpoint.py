@@ -167,6 +167,9 @@ def test_shipped_checkpoint_loads_and_records_its_figures(cfg: RobotConfig) -> N
     assert DEFAULT_CHECKPOINT.stat().st_size < 2_000_000
     assert g.latent_dim == meta.model.latent_dim
     assert meta.metrics["validity"] >= 0.99
+    assert meta.metrics["validity_strict"] >= 0.99  # performed as requested, no stretch
+    assert meta.metrics["coverage"] > 0.3  # of the held-out corpus (reference 0.5)
+    assert meta.metrics["near_copies"] < 0.01  # not memorising
     assert meta.metrics["validity_n"] >= 1000
     assert meta.corpus["size"] >= 5000
     v = g.sample(8, np.random.default_rng(0))
