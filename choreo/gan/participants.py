@@ -23,6 +23,7 @@ Calibration (units are those of the feedback score, z against the baseline):
 from __future__ import annotations
 
 import importlib
+import math
 from collections import deque
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -234,6 +235,67 @@ class SweepParticipant(MotionParticipant):
             smooth=np.exp(-f.accel_m_s2 / 0.2),
             tempo=np.exp(-f.tempo_cv / 0.3),
         )
+
+
+class EegCalmParticipant(CalmParticipant):
+    """A :class:`CalmParticipant` whose trial score is measured on synthetic EEG.
+
+    For every trial the motion's relaxation (true value, drift and habituation,
+    mapped to a level 0..1) drives :class:`choreo.eeg.sources.synthetic.SyntheticEEG`
+    (Muse 2016: 1/f background, alpha and theta, blinks, muscle bursts, line noise)
+    for ``trial_s`` seconds, and the real scoring path scores it:
+    :class:`choreo.eeg.pipeline.FeedbackPipeline` against a baseline calibrated once on
+    a neutral block (level 0.5), then the trial's robust interval mean
+    (:func:`choreo.eeg.feedback.aggregate_arrays`). The noise is the EEG's own; there
+    is no added Student-t term. ``true_value`` is the parent's (z units of the model).
+    """
+
+    #: Seconds of EEG per trial and of the neutral calibration block.
+    TRIAL_S = 20.0
+    BASELINE_S = 30.0
+
+    def __init__(
+        self, seed: int, cfg: RobotConfig | None = None, trial_s: float | None = None
+    ) -> None:
+        from choreo.eeg.devices import load_device
+        from choreo.eeg.pipeline import FeedbackPipeline
+        from choreo.eeg.settings import load_eeg_settings
+        from choreo.eeg.sources.synthetic import SyntheticEEG
+
+        super().__init__(seed, cfg, noise_scale=0.0)
+        self.trial_s = float(trial_s if trial_s is not None else self.TRIAL_S)
+        self._profile = load_device("muse2016")
+        self._eeg_settings = load_eeg_settings()
+        block = SyntheticEEG(self._profile, seed=[self.seed, 0xBA5E], relaxation=0.5)
+        rec = block.recording(self.BASELINE_S)
+        pipe = FeedbackPipeline(rec.info, self._profile, self._eeg_settings)
+        pipe.push_windows(rec.as_chunk())
+        self.baseline = pipe.calibrate(float(rec.timestamps[0]), float(rec.timestamps[-1]))
+        self.last_level = math.nan
+
+    def respond(self, vector: np.ndarray) -> float:
+        """Score of ``trial_s`` seconds of EEG at the level this motion relaxes to (z)."""
+        from choreo.eeg.feedback import aggregate_arrays
+        from choreo.eeg.pipeline import FeedbackPipeline
+        from choreo.eeg.sources.synthetic import SyntheticEEG
+
+        v = as_vector(vector)
+        value = self.true_value(v)
+        self._drift = DRIFT_AR * self._drift + float(self._rng.normal(0.0, DRIFT_STEP_Z))
+        value += self._drift - HABITUATION_Z * self.habituation(v)
+        level = float(np.clip((value - self.offset) / EFFECT_RANGE_Z, 0.0, 1.0))
+        self._recent.append(v.astype(np.float64) / 255.0)
+        self.trials += 1
+        self.last_level = level
+        eeg = SyntheticEEG(self._profile, seed=[self.seed, self.trials], relaxation=level)
+        rec = eeg.recording(self.trial_s)
+        pipe = FeedbackPipeline(rec.info, self._profile, self._eeg_settings, self.baseline)
+        w = pipe.push_windows(rec.as_chunk())
+        trial = aggregate_arrays(
+            w.t, w.z, w.frontal_accepted, float(rec.timestamps[0]), float(rec.timestamps[-1])
+        )
+        # A trial whose every window was rejected scores as the baseline (no evidence).
+        return float(trial.score) if math.isfinite(trial.score) else 0.0
 
 
 #: choreo's own participants, by import path (the benchmark's default set).

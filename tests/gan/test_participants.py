@@ -113,3 +113,21 @@ def test_bad_vector_is_refused() -> None:
         p.respond(np.zeros(10, dtype=np.uint8))
     with pytest.raises(InputError, match="outside"):
         p.true_value(np.full(196, 300))
+
+
+def test_eeg_participant_scores_synthetic_eeg_through_the_real_pipeline(
+    vectors: np.ndarray,
+) -> None:
+    from scipy.stats import spearmanr
+
+    from choreo.gan.participants import EegCalmParticipant
+
+    p = EegCalmParticipant(0, trial_s=12.0)
+    assert p.baseline is not None  # calibrated on a neutral block by the pipeline
+    chosen = np.vstack([vectors[:40:4], vectors[60:64]])  # motions and random thrashing
+    scores = np.array([p.respond(v) for v in chosen])
+    truth = p.true_values(chosen)
+    assert np.isfinite(scores).all()
+    # More relaxing motion -> more frontal alpha/theta -> a higher score, despite the EEG noise.
+    assert spearmanr(truth, scores).statistic > 0.7
+    assert scores[truth > np.median(truth)].mean() > scores[truth <= np.median(truth)].mean() + 0.5
