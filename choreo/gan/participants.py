@@ -266,7 +266,7 @@ class EegCalmParticipant(CalmParticipant):
         self.trial_s = float(trial_s if trial_s is not None else self.TRIAL_S)
         self._profile = load_device("muse2016")
         self._eeg_settings = load_eeg_settings()
-        block = SyntheticEEG(self._profile, seed=[self.seed, 0xBA5E], relaxation=0.5)
+        block = SyntheticEEG(self._profile, seed=self.seed * 1_000_003 + 7, relaxation=0.5)
         rec = block.recording(self.BASELINE_S)
         pipe = FeedbackPipeline(rec.info, self._profile, self._eeg_settings)
         pipe.push_windows(rec.as_chunk())
@@ -287,7 +287,9 @@ class EegCalmParticipant(CalmParticipant):
         self._recent.append(v.astype(np.float64) / 255.0)
         self.trials += 1
         self.last_level = level
-        eeg = SyntheticEEG(self._profile, seed=[self.seed, self.trials], relaxation=level)
+        eeg = SyntheticEEG(
+            self._profile, seed=self.seed * 1_000_003 + 11 + self.trials, relaxation=level
+        )
         rec = eeg.recording(self.trial_s)
         pipe = FeedbackPipeline(rec.info, self._profile, self._eeg_settings, self.baseline)
         w = pipe.push_windows(rec.as_chunk())
