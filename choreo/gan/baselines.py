@@ -28,7 +28,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from choreo.gan.model import Critic, Generator, dequantise
+from choreo.gan.model import Critic, Generator, dequantise, to_unit
+from choreo.gan.train import _gradient_penalty
 from choreo.robot.codec import VECTOR_LEN, as_vector
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.safety import check_choreography
@@ -265,13 +266,6 @@ class FBGAN(_BestObserved):
         self._batch = []
         self._train_epoch()
 
-    def _gradient_penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        eps = torch.rand(real.shape[0], 1, generator=self.torch_rng)
-        mix = (eps * real + (1 - eps) * fake).requires_grad_(True)
-        grad = torch.autograd.grad(self.critic(mix).sum(), mix, create_graph=True)[0]
-        # The critic's input is on the byte scale; its own scale is /128 (see model.to_unit).
-        return ((grad.norm(dim=1) * 128.0 - 1.0) ** 2).mean()
-
     def _train_epoch(self, batch: int = 64) -> None:
         data = torch.from_numpy(np.array(self.real, dtype=np.float32))
         steps = max(1, len(data) // batch)
@@ -282,10 +276,12 @@ class FBGAN(_BestObserved):
                 real = dequantise(data[idx], self.torch_rng)
                 z = torch.randn(batch, self.generator.latent_dim, generator=self.torch_rng)
                 fake = self.generator(z).detach()
+                # The same WGAN-GP penalty as the prior's pretraining (on the unit scale).
+                penalty = _gradient_penalty(
+                    self.critic, to_unit(real), to_unit(fake), self.torch_rng
+                )
                 loss_c = (
-                    self.critic(fake).mean()
-                    - self.critic(real).mean()
-                    + self.gp_weight * self._gradient_penalty(real, fake)
+                    self.critic(fake).mean() - self.critic(real).mean() + self.gp_weight * penalty
                 )
                 self.opt_c.zero_grad()
                 loss_c.backward()
