@@ -43,7 +43,7 @@ def test_send_choreography_reports_a_rejection() -> None:
 def test_wait_for_times_out_with_a_stream_error() -> None:
     with BridgeClient(("127.0.0.1", 9)) as client:
         t0 = time.monotonic()
-        with pytest.raises(StreamError, match="no /choreo/done for trial 3 within 0.2 s"):
+        with pytest.raises(StreamError, match=r"no /choreo/done for trial 3 within 0\.2 s"):
             client.wait_for(osc.DONE, 3, timeout=0.2)
         assert time.monotonic() - t0 < 1.0
 
@@ -74,7 +74,9 @@ def test_read_vector_file_formats(tmp_path: Path) -> None:
         (json.dumps([300] * 196), "outside 0..255"),
     ],
 )
-def test_read_vector_file_errors_name_the_file(tmp_path: Path, content: str | None, words: str) -> None:
+def test_read_vector_file_errors_name_the_file(
+    tmp_path: Path, content: str | None, words: str
+) -> None:
     path = tmp_path / "v.json"
     if content is not None:
         path.write_text(content)
