@@ -540,6 +540,7 @@ class LiveSession:
         ]
         self._update_best()
         rejections = 0
+        invalid_run = 0
         while n_scored < s.count:
             trial_id = next_id
             next_id += 1
@@ -577,6 +578,7 @@ class LiveSession:
                 self._append(record)
                 n_scored += 1
                 retry = None
+                invalid_run = 0
                 self.status.scores.append(record["score"])
                 self._update_best()
                 assert self.markers is not None
@@ -591,11 +593,17 @@ class LiveSession:
                     f"({record['n_windows']} windows)"
                 )
             else:  # invalid: perform the same choreography again once things are back
+                invalid_run += 1
                 record["checkpoint"] = self._save_learner(trial_id)
                 self._append(record)
                 self.status.scores.append(None)
                 retry = vector
                 self.view.say(f"[yellow]trial {trial_id} invalid: {record['reason']}[/yellow]")
+                if invalid_run >= s.max_invalid:
+                    raise StreamError(
+                        f"{invalid_run} trials in a row could not be scored (last: "
+                        f"{record['reason']}): check the headset and the bridge, then --resume"
+                    )
                 if record.get("cause") == "eeg_lost":
                     self._wait_for_eeg()
                 elif record.get("cause") == "bridge_silent":

@@ -161,8 +161,10 @@ def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
             proposals[int(r["trial"])] = np.asarray(learner.propose(), dtype=np.uint8)
         if r.get("status") == "scored":
             learner.update(np.asarray(r["vector"], dtype=np.uint8), float(r["score"]))
-        elif r.get("status") == "rejected" and callable(getattr(learner, "reject", None)):
-            learner.reject(np.asarray(r["vector"], dtype=np.uint8))
+        elif r.get("status") == "rejected":
+            reject = getattr(learner, "reject", None)
+            if callable(reject):  # as live (see ARCHITECTURE.md)
+                reject(np.asarray(r["vector"], dtype=np.uint8))
     return proposals
 
 

@@ -88,10 +88,11 @@ def score_trial(
     settle_s: float = 0.0,
 ) -> TrialOutcome:
     """The trial score from the feedback samples whose window ends lie in
-    ``[start + settle_s, end]`` (LSL s): the windows inside the performance."""
+    ``[start + settle, end]`` (LSL s), ``settle = min(settle_s, (end - start) / 2)``: the
+    windows inside the performance (a short one keeps its second half)."""
     from choreo.eeg.feedback import aggregate_interval
 
-    first = min(start + settle_s, end)
+    first = start + min(settle_s, max(end - start, 0.0) / 2)
     ts = aggregate_interval(samples, first, end, trim=pipeline.settings.feedback.trim)
     score = float(ts.score)
     if ts.n_windows < min_windows or not math.isfinite(score):

@@ -88,9 +88,12 @@ class TrialSettings(StrictModel):
     max_rejections: int = Field(20, ge=1)
     #: A trial with fewer accepted feedback windows than this is invalid (not scored).
     min_windows: int = Field(1, ge=1)
-    #: Windows ending in the first this many seconds of a performance are left out of its
-    #: score: they hold EEG from before it (2 s = the default band-power window).
+    #: Windows ending in the first this many seconds of a performance (at most its first
+    #: half) are left out of its score: they hold EEG from before it (2 s = the default
+    #: band-power window).
     settle_s: float = Field(2.0, ge=0)
+    #: Stop after this many trials in a row that could not be scored.
+    max_invalid: int = Field(10, ge=1)
 
 
 class LearnerConnection(StrictModel):
