@@ -16,6 +16,10 @@ largest difference is printed). Writes bench/results/plan.json.
 
     .venv/bin/python bench/bench_plan.py [--n 400] [--realtime]
 
+Like the bridge and RSI processes, the benchmark first keeps freed memory for reuse
+(:func:`choreo.robot.realtime.keep_freed_memory`); ``--default-malloc`` leaves glibc's
+defaults, to measure what that is worth (minor page faults per check are printed).
+
 When the 2 CPUs are shared with other work, the wall-clock p99 mostly measures the
 scheduler (a preempted call waits for a time slice); the CPU time of each call is
 printed beside it, and ``--realtime`` repeats the run at real-time priority (SCHED_FIFO,
@@ -29,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -39,6 +44,7 @@ from ruckig import Trajectory as RuckigTrajectory
 from choreo.robot.codec import decode, random_vector
 from choreo.robot.config import RobotConfig, load_robot_config, robot_config_with
 from choreo.robot.kr6 import HOME_DEG, forward_kinematics
+from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography, check_plan
 from choreo.robot.trajectory import path_limits, plan_choreography
 
@@ -124,7 +130,11 @@ def _normal() -> None:
 
 
 def main(
-    n: int = 400, n_anchor: int = 5, seed: int = 0, realtime: bool = False
+    n: int = 400,
+    n_anchor: int = 5,
+    seed: int = 0,
+    realtime: bool = False,
+    malloc: str = "glibc defaults",
 ) -> dict[str, object]:
     cfg = load_robot_config()
     vectors = [random_vector(seed + i) for i in range(n)]
@@ -133,6 +143,7 @@ def main(
 
     scheduling = _realtime() if realtime else "normal"
     wall, cpu, samples, accepted = [], [], [], 0
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for v in vectors:
         t0, c0 = time.perf_counter(), time.process_time()
         verdict = check_choreography(v, cfg)
@@ -141,6 +152,7 @@ def main(
         accepted += verdict.ok
         if verdict.plan is not None:
             samples.append(verdict.plan.t.shape[0])
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
     # The same at the 12 ms controller cycle (a third of the samples).
     cfg12 = robot_config_with(cfg, cycle_ms=12)
@@ -188,6 +200,8 @@ def main(
         "accepted_share": accepted / n,
         "check_choreography_wall": stats(wall),
         "check_choreography_cpu": stats(cpu),
+        "minor_page_faults_per_check": faults / n,
+        "malloc": malloc,
         "check_choreography_wall_12ms_cycle": stats(wall12),
         "breakdown_plan": stats(plan_t),
         "breakdown_checks": stats(checks_t),
@@ -213,7 +227,10 @@ def main(
         f"  max {w['max_ms']:6.2f} ms   (target p99 <= 5 ms; n = {n},"
         f" {result['samples_per_choreography_median']:.0f} samples each)"
     )
-    print(f"  same, CPU time    median {c['median_ms']:6.2f} ms  p99 {c['p99_ms']:6.2f} ms")
+    print(
+        f"  same, CPU time    median {c['median_ms']:6.2f} ms  p99 {c['p99_ms']:6.2f} ms"
+        f"   ({faults / n:.0f} minor page faults per check; malloc: {malloc})"
+    )
     w12 = stats(wall12)
     print(f"  at 12 ms cycle    median {w12['median_ms']:6.2f} ms  p99 {w12['p99_ms']:6.2f} ms")
     print(
@@ -241,11 +258,18 @@ if __name__ == "__main__":
         action="store_true",
         help="time check_choreography at real-time priority, as a robot bridge would run",
     )
+    parser.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's allocator defaults (the bridge keeps freed memory for reuse)",
+    )
     args = parser.parse_args()
-    runs = {"normal": main(args.n, args.anchor)}
+    kept = not args.default_malloc and keep_freed_memory()
+    malloc = "freed memory kept for reuse" if kept else "glibc defaults"
+    runs = {"normal": main(args.n, args.anchor, malloc=malloc)}
     if args.realtime:
         print("-- again at real-time priority --")
-        runs["realtime"] = main(args.n, args.anchor, realtime=True)
+        runs["realtime"] = main(args.n, args.anchor, realtime=True, malloc=malloc)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(runs, indent=2) + "\n")
     print(f"wrote {RESULTS}")

@@ -112,7 +112,9 @@ def main() -> None:
     from choreo.robot.bridge import Bridge
     from choreo.robot.bridge_settings import BridgeSettings
     from choreo.robot.client import BridgeClient
+    from choreo.robot.realtime import keep_freed_memory
 
+    keep_freed_memory()  # as the `choreo bridge` process does: this one plans the plays
     console = Console()
     results: dict[str, Any] = {}
     rsi_settings = BridgeSettings(

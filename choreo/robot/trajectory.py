@@ -27,12 +27,14 @@ keyframe and all axes move together.
 
 Positions in deg, velocities in deg/s, accelerations in deg/s^2, times in s from the
 plan's start.
+
+A plan's arrays are a few MB; a process that plans on the clock should keep freed
+memory for reuse (:func:`choreo.robot.realtime.keep_freed_memory`, about halves the
+CPU time of a check), which the bridge and RSI processes do at start-up.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
@@ -55,38 +57,6 @@ from choreo.robot.config import RobotConfig
 from choreo.robot.kr6 import HOME_DEG, MAX_ACCEL_DEG_S2
 
 _N_AXES = 6
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc to keep freed memory for reuse rather than return it to the OS.
-
-    A plan allocates a few MB of arrays (four (n, 6) arrays for ~15000 samples). By
-    default glibc hands freed memory back (large blocks are mmapped, the heap is
-    trimmed), so the next plan page-faults all of it in again: ~800 minor faults per
-    plan, which doubled the time of a check on the 2-core VM (bench/bench_plan.py).
-    Called once when this module is imported; process-wide, it only changes when freed
-    memory goes back to the OS: blocks under 8 MB come from the heap, and up to 64 MB
-    of freed heap is kept. Environment settings (``MALLOC_TRIM_THRESHOLD_``,
-    ``MALLOC_MMAP_THRESHOLD_``) win; a no-op without glibc.
-
-    Returns
-    -------
-    bool
-        True when the thresholds were set.
-    """
-    if any(k in os.environ for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
-        ok = libc.mallopt(m_mmap_threshold, 8 * 1024 * 1024)
-        ok &= libc.mallopt(m_trim_threshold, 64 * 1024 * 1024)
-    except (OSError, AttributeError):
-        return False
-    return bool(ok)
-
-
-keep_freed_memory()
 #: Results of ruckig's offline calculation that mean "a trajectory was found".
 _OK = (Result.Working, Result.Finished)
 
