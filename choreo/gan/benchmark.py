@@ -562,6 +562,10 @@ def run_learning_benchmark(
             f"{timing['learner_update_s']['median'] * 1e3:.1f} ms, max "
             f"{timing['learner_update_s']['max'] * 1e3:.1f} ms"
         )
+    from choreo.gan.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+
+    ckpt_path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+    ckpt_meta = load_checkpoint(ckpt_path)[2]
     doc: dict[str, Any] = {
         "settings": {
             "participants": specs,
@@ -569,7 +573,9 @@ def run_learning_benchmark(
             "seeds": seeds,
             "methods": list(methods),
             "target": TARGET,
-            "checkpoint": checkpoint,
+            "checkpoint": str(ckpt_path),
+            "checkpoint_sha256": ckpt_meta.tensors_sha256,
+            "checkpoint_created_utc": ckpt_meta.created_utc,
         },
         "references": [refs[k].__dict__ for k in sorted(refs)],
         "runs": [
