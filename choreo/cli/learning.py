@@ -24,8 +24,11 @@ def train_prior_command(
     corpus: int = typer.Option(
         None, "--corpus", min=64, help="Corpus size (overrides the config)."
     ),
+    plot: Path = typer.Option(
+        None, "--plot", help="Also write a PNG of the samples among the corpus."
+    ),
 ) -> None:
     """Pretrain the GAN prior on procedural choreographies and write its checkpoint."""
     from choreo.gan.train import run_train_prior
 
-    run_train_prior(config, out, steps, seed, corpus)
+    run_train_prior(config, out, steps, seed, corpus, plot)

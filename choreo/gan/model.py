@@ -158,17 +158,29 @@ class Generator(nn.Module):
 
 
 class Critic(nn.Module):
-    """``(n, 196)`` on the dequantised byte scale -> one unbounded score per row (WGAN)."""
+    """``(n, 196)`` on the dequantised byte scale -> one unbounded score per row (WGAN).
 
-    def __init__(self, hidden: int = 256, layers: int = 3) -> None:
+    Parameters
+    ----------
+    hidden, layers : int
+        Width and depth of the dense body.
+    steps : bool
+        Also feed the keyframe-to-keyframe steps of every byte (27 x 7 values):
+        jitter on an axis that should hold still, or a swing out of rhythm, is
+        then one linear feature away instead of having to be learnt.
+    """
+
+    def __init__(self, hidden: int = 256, layers: int = 3, steps: bool = False) -> None:
         super().__init__()
+        self.steps = steps
+        n_in = VECTOR_LEN + (N_KEYFRAMES - 1) * BYTES_PER_KEYFRAME * int(steps)
         # No normalisation layers: the gradient penalty is per sample.
-        self.body = _mlp(VECTOR_LEN, hidden, layers, 1)
+        self.body = _mlp(n_in, hidden, layers, 1)
 
     @classmethod
     def from_settings(cls, model: ModelSettings) -> Critic:
         """Build the critic that ``model`` describes."""
-        return cls(model.critic_hidden, model.critic_layers)
+        return cls(model.critic_hidden, model.critic_layers, model.critic_input == "values+steps")
 
     def forward(self, x: Tensor) -> Tensor:
         """Critic score of byte-scale input, shape ``(n,)``; higher: 'more like the corpus'."""
@@ -176,4 +188,7 @@ class Critic(nn.Module):
 
     def forward_unit(self, u: Tensor) -> Tensor:
         """Critic score of input already on the unit scale ``[-1, 1]`` (see :func:`to_unit`)."""
+        if self.steps:
+            k = u.reshape(-1, N_KEYFRAMES, BYTES_PER_KEYFRAME)
+            u = torch.cat([u, (k[:, 1:] - k[:, :-1]).reshape(u.shape[0], -1)], dim=1)
         return self.body(u).squeeze(-1)

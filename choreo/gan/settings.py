@@ -29,6 +29,9 @@ class ModelSettings(StrictModel):
     generator_layers: int = Field(3, ge=1, le=8)
     critic_hidden: int = Field(256, ge=8, le=2048)
     critic_layers: int = Field(3, ge=1, le=8)
+    #: ``"values"``: the critic sees the 196 values; ``"values+steps"``: also the
+    #: keyframe-to-keyframe steps of each byte (makes jitter easy to see).
+    critic_input: Literal["values", "values+steps"] = "values"
 
 
 class CorpusSettings(StrictModel):

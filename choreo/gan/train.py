@@ -137,6 +137,7 @@ def train_prior(
     progress: bool = True,
     robot: RobotConfig | None = None,
     console: Console | None = None,
+    plot_path: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """Pretrain the GAN prior and write its checkpoint.
 
@@ -151,6 +152,8 @@ def train_prior(
         Show rich progress bars and print the validity/diversity table at the end.
     robot : RobotConfig, optional
         Robot configuration (default :func:`load_robot_config()`).
+    plot_path : path, optional
+        Also write a PNG of the samples among the corpus (:func:`choreo.gan.plots.plot_prior`).
 
     Returns
     -------
@@ -261,6 +264,18 @@ def train_prior(
         created_utc=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     path, meta = save_checkpoint(out, generator, critic, meta)
+    if plot_path is not None:
+        from choreo.gan.plots import plot_prior
+
+        plot_prior(
+            samples,
+            train_v,
+            train_f,
+            cfg,
+            plot_path,
+            title=f"GAN prior {path.name}: valid {valid.share:.1%} "
+            f"(as requested {valid.strict_share:.1%}), coverage {div['coverage']:.0%} (ref 50%)",
+        )
     if progress:
         console.print(summary_table(meta, path, seconds))
     return TrainResult(path, meta, seconds)
@@ -329,6 +344,7 @@ def run_train_prior(
     steps: int | None = None,
     seed: int | None = None,
     corpus: int | None = None,
+    plot: str | os.PathLike[str] | None = None,
 ) -> TrainResult:
     """``choreo train-prior``: load settings, apply the command-line overrides, train."""
     from choreo.config import validate
@@ -342,4 +358,4 @@ def run_train_prior(
     if corpus is not None:
         doc["corpus"]["size"] = corpus
     settings = validate(GanSettings, doc, "command line")
-    return train_prior(settings, out, progress=True)
+    return train_prior(settings, out, progress=True, plot_path=plot)

@@ -87,11 +87,13 @@ def test_command_line_trains_and_reports_bad_config_in_one_line(
     conf = tmp_path / "gan.toml"
     conf.write_text(TINY_TOML.format(cache=tmp_path / "cache", seed=3))
     out = tmp_path / "cli.safetensors"
+    png = tmp_path / "prior.png"
     argv = ["choreo", "train-prior", "--config", str(conf), "--out", str(out), "--steps", "2"]
-    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.setattr(sys, "argv", [*argv, "--plot", str(png)])
     main()
     err = capsys.readouterr().err
     assert out.is_file()
+    assert png.read_bytes().startswith(b"\x89PNG")
     assert "valid (pass safety unaltered)" in err
     assert "coverage of held-out corpus" in err
     _, _, meta = load_checkpoint(out)
