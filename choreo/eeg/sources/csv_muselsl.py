@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from choreo.eeg.devices import DeviceProfile, microvolts_per_unit
-from choreo.eeg.sources.checks import check_samples, first_backwards_step
-from choreo.eeg.stream import MICROVOLTS, FloatArray, Recording, StreamInfo, find_gaps
+from choreo.eeg.sources.checks import check_samples, file_recording, first_backwards_step
+from choreo.eeg.stream import FloatArray, Recording
 from choreo.errors import InputError
 
 TIME_COLUMN = "timestamps"
@@ -148,21 +148,12 @@ def read_muselsl_csv(path: Path, profile: DeviceProfile) -> Recording:
             f"{path}, line {back + 2}: timestamp {timestamps[back]:.3f} goes backwards "
             f"(line {back + 1} has {timestamps[back - 1]:.3f})"
         )
-    info = StreamInfo(
-        name=path.stem,
-        type="EEG",
-        source_id=str(path),
+    return file_recording(
+        path,
+        profile,
+        data,
+        timestamps,
         sfreq=float(profile.sfreq),
-        ch_names=tuple(channels),
-        units=(MICROVOLTS,) * len(channels),
-        device=profile.name,
-        manufacturer=profile.manufacturer,
-    )
-    return Recording(
-        info=info,
-        data=data,
-        timestamps=timestamps,
-        gaps=find_gaps(timestamps, info.sfreq),
-        path=path,
-        notes=tuple(notes),
+        ch_names=channels,
+        notes=notes,
     )

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from choreo.eeg.devices import DeviceProfile, match_device
-from choreo.eeg.sources.checks import check_samples
-from choreo.eeg.stream import MICROVOLTS, Gap, Recording, StreamInfo, find_gaps
+from choreo.eeg.sources.checks import check_samples, file_recording
+from choreo.eeg.stream import Gap, Recording, StreamInfo
 from choreo.errors import InputError
 
 
@@ -49,11 +49,11 @@ def read_mne(path: Path, profile: DeviceProfile | None = None) -> Recording:
     meas = raw.info["meas_date"]
     t0 = meas.timestamp() if meas is not None else 0.0
     timestamps = t0 + raw.times
-    gaps = list(find_gaps(timestamps, sfreq))
+    skipped = []
     for ann in raw.annotations:
         if str(ann["description"]).upper().startswith("BAD_ACQ_SKIP"):
             index = int(np.searchsorted(raw.times, ann["onset"] - raw.first_time))
-            gaps.append(
+            skipped.append(
                 Gap(index=index, start=t0 + float(ann["onset"]), duration=float(ann["duration"]))
             )
     ch_names = tuple(raw.ch_names[i] for i in picks)
@@ -63,21 +63,13 @@ def read_mne(path: Path, profile: DeviceProfile | None = None) -> Recording:
         profile = match_device(
             StreamInfo(path.stem, "EEG", str(path), sfreq, every, ("",) * len(every))
         )
-    info = StreamInfo(
-        name=path.stem,
-        type="EEG",
-        source_id=str(path),
+    return file_recording(
+        path,
+        profile,
+        data,
+        timestamps,
         sfreq=sfreq,
         ch_names=ch_names,
-        units=(MICROVOLTS,) * len(ch_names),
-        device=profile.name,
-        manufacturer=profile.manufacturer,
-    )
-    return Recording(
-        info=info,
-        data=data,
-        timestamps=timestamps,
-        gaps=tuple(sorted(gaps, key=lambda g: g.index)),
-        path=path,
-        notes=tuple(notes),
+        notes=notes,
+        declared_gaps=skipped,
     )

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from choreo.eeg.devices import DeviceProfile, known_devices, match_device, microvolts_per_unit
-from choreo.eeg.sources.checks import check_samples, first_backwards_step
-from choreo.eeg.stream import MICROVOLTS, Recording, StreamInfo, find_gaps
+from choreo.eeg.sources.checks import check_samples, file_recording, first_backwards_step
+from choreo.eeg.stream import Recording, StreamInfo
 from choreo.errors import InputError
 
 
@@ -181,22 +181,16 @@ def read_xdf(
         notes.append("clamped sub-sample backward timestamp jitter")
     if len(stream["info"].get("clock_segments") or []) > 1:
         notes.append(f"{len(stream['info']['clock_segments'])} clock segments (clock reset)")
-    info = StreamInfo(
-        name=raw.name,
-        type="EEG",
-        source_id=raw.source_id,
+    return file_recording(
+        path,
+        profile,
+        data,
+        timestamps,
         sfreq=raw.sfreq,
         ch_names=raw.ch_names,
-        units=(MICROVOLTS,) * n_ch,
-        device=profile.name,
-        manufacturer=raw.manufacturer or profile.manufacturer,
+        notes=notes,
+        name=raw.name,
+        source_id=raw.source_id,
+        manufacturer=raw.manufacturer,
         hostname=raw.hostname,
-    )
-    return Recording(
-        info=info,
-        data=data,
-        timestamps=timestamps,
-        gaps=find_gaps(timestamps, info.sfreq),
-        path=path,
-        notes=tuple(notes),
     )
