@@ -153,7 +153,7 @@ def fast_settings(
         quality=QualitySettings(
             check=check, required="medium", hold_s=0.3, timeout_s=10, on_timeout="abort"
         ),
-        baseline=BaselineSettings(duration_s=3.0),
+        baseline=BaselineSettings(duration_s=2.5),
         trials=TrialSettings(count=trials, rest_s=0.1, start_timeout_s=3),
         feedback=FeedbackOutput(osc_port=0),
         recording=RecordingSettings(enabled=record),

@@ -18,7 +18,7 @@ from choreo.session.store import SessionStore
 
 
 def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
-    bridge = bridge_process(speed=14.0)  # trials of about 4 s
+    bridge = bridge_process(speed=18.0)  # trials of about 3 s
     settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=3, check=True)
     levels = iter([0.2, 0.9, 0.2, 0.9, 0.2])
 
