@@ -120,14 +120,20 @@ def _reject(layer: str, reason: str, plan: Plan | None = None) -> Verdict:
     return Verdict(ok=False, reason=f"{layer}: {reason}", plan=plan, layer=layer)
 
 
-def _outside(values: NDArray[np.float64], limits: NDArray[np.float64]) -> tuple[int, int] | None:
-    """First (row, axis) of ``values`` (n, 6) outside ``limits`` (6, 2) or NaN, or None."""
-    lo, hi = limits[:, 0] - _POS_TOL_DEG, limits[:, 1] + _POS_TOL_DEG
-    # Cheap per-axis extremes first; locate the offender only on failure.
+def _first_outside(
+    values: NDArray[np.floating], lo: NDArray[np.float64], hi: NDArray[np.float64]
+) -> tuple[int, int] | None:
+    """First (row, column) of ``values`` (n, m) outside [``lo``, ``hi``] (m,) or NaN, or None."""
+    # Cheap per-column extremes first; locate the offender only on failure.
     if np.all(values.min(axis=0) >= lo) and np.all(values.max(axis=0) <= hi):
         return None
     bad = np.argwhere(~((values >= lo) & (values <= hi)))  # NaN counts as outside
     return int(bad[0, 0]), int(bad[0, 1])
+
+
+def _outside(values: NDArray[np.float64], limits: NDArray[np.float64]) -> tuple[int, int] | None:
+    """First (row, axis) of ``values`` (n, 6) outside ``limits`` (6, 2) or NaN, or None."""
+    return _first_outside(values, limits[:, 0] - _POS_TOL_DEG, limits[:, 1] + _POS_TOL_DEG)
 
 
 def check_targets(
@@ -202,10 +208,10 @@ def _check_workspace(plan: Plan, cfg: RobotConfig) -> str:
     lo = box[:, 0] + _FK_TOL_M
     hi = box[:, 1] - _FK_TOL_M
     lo[2] = max(lo[2], cfg.floor_z_m + _FK_TOL_M)
-    if np.all(flange.min(axis=0) >= lo) and np.all(flange.max(axis=0) <= hi):
+    hit = _first_outside(flange, lo, hi)
+    if hit is None:
         return ""
-    bad = np.argwhere(~((flange >= lo) & (flange <= hi)))  # NaN counts as outside
-    n, c = int(bad[0, 0]), int(bad[0, 1])
+    n, c = hit
     value = float(flange[n, c])
     where = f"flange at {plan.t[n]:.3f} s (pose {np.round(plan.q[n], 1).tolist()} deg)"
     if c == 2 and value < cfg.floor_z_m + _FK_TOL_M and cfg.floor_z_m >= box[2, 0]:
