@@ -104,6 +104,15 @@ class XdfWriter:
 
 
 ENOBIO8 = ("Fp1", "Fp2", "F3", "F4", "C3", "C4", "O1", "O2")
+MUSE = ("TP9", "AF7", "AF8", "TP10", "Right AUX")
+
+
+def _muse_writer(fs: float, name: str = "Muse") -> XdfWriter:
+    """A writer whose stream 1 is a 5-channel Muse EEG stream in microvolts."""
+    w = XdfWriter()
+    w.header(1, _header(name, "EEG", 5, fs, labels=MUSE, unit="microvolts"))
+    return w
+
 
 # --- tests ---------------------------------------------------------------------------
 
@@ -156,18 +165,7 @@ def test_clock_reset_is_handled(tmp_path: Path) -> None:
     before = recorder_t < 115.0
     sender_t = np.where(before, recorder_t - 50.0, recorder_t - 110.0)
     x = np.tile(np.arange(len(recorder_t), dtype=np.float32)[:, None], (1, 5))
-    w = XdfWriter()
-    w.header(
-        1,
-        _header(
-            "Muse-XYZ",
-            "EEG",
-            5,
-            fs,
-            labels=("TP9", "AF7", "AF8", "TP10", "Right AUX"),
-            unit="microvolts",
-        ),
-    )
+    w = _muse_writer(fs, "Muse-XYZ")
     w.samples(1, sender_t, x, per_chunk=128)
     for rt in np.arange(100.0, 130.0, 2.5):  # offsets measured every 2.5 s, in the sender's clock
         off = 50.0 if rt < 115.0 else 110.0
@@ -185,18 +183,7 @@ def test_gap_in_xdf_is_reported(tmp_path: Path) -> None:
     fs = 256.0
     t = np.arange(2000) / fs
     t[1200:] += 3.0
-    w = XdfWriter()
-    w.header(
-        1,
-        _header(
-            "Muse",
-            "EEG",
-            5,
-            fs,
-            labels=("TP9", "AF7", "AF8", "TP10", "Right AUX"),
-            unit="microvolts",
-        ),
-    )
+    w = _muse_writer(fs)
     w.samples(1, t, np.ones((2000, 5)))
     w.footer(1, t)
     rec = read_recording(w.write(tmp_path / "gap.xdf"))
@@ -209,18 +196,7 @@ def test_backwards_timestamps_without_offsets_are_an_error(tmp_path: Path) -> No
     fs = 256.0
     t = np.arange(1000) / fs
     t[600:] -= 1.0
-    w = XdfWriter()
-    w.header(
-        1,
-        _header(
-            "Muse",
-            "EEG",
-            5,
-            fs,
-            labels=("TP9", "AF7", "AF8", "TP10", "Right AUX"),
-            unit="microvolts",
-        ),
-    )
+    w = _muse_writer(fs)
     w.samples(1, t, np.ones((1000, 5)))
     with pytest.raises(
         InputError,
