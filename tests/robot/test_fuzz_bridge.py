@@ -15,6 +15,8 @@ import numpy as np
 from bridge_fixtures import sim_bridge, wait_until
 
 from choreo.robot import osc_protocol as osc
+from choreo.robot.bridge import Bridge
+from choreo.robot.client import BridgeClient
 from choreo.robot.codec import random_vector
 from choreo.robot.config import load_robot_config
 from choreo.robot.safety import check_choreography
@@ -98,6 +100,21 @@ def make_corpus(seed: int = 20261122) -> list[bytes]:
     return corpus
 
 
+def _send_paced(
+    client: BridgeClient, bridge: Bridge, corpus: list[bytes], batch: int = 50
+) -> None:
+    """Send ``corpus`` in batches, waiting until the bridge has read each (no drops)."""
+    for start in range(0, len(corpus), batch):
+        for data in corpus[start : start + batch]:
+            client.send_raw(data)
+        target = min(start + batch, len(corpus))
+
+        def caught_up(target: int = target) -> bool:
+            return bridge.counters()["packets"] >= target
+
+        wait_until(caught_up, what="paced")
+
+
 def test_fuzz_then_a_valid_choreography_is_performed_correctly() -> None:
     corpus = make_corpus()
     expected: Counter[str] = Counter()
@@ -107,15 +124,7 @@ def test_fuzz_then_a_valid_choreography_is_performed_correctly() -> None:
     assert sum(expected[k] for k in osc.DECODE_KINDS) > 0.9 * N_PACKETS  # mostly bad
 
     with sim_bridge(speed=60.0) as (bridge, client):
-        for start in range(0, len(corpus), 50):
-            for data in corpus[start : start + 50]:
-                client.send_raw(data)
-            target = min(start + 50, len(corpus))
-
-            def caught_up(target: int = target) -> bool:
-                return bridge.counters()["packets"] >= target
-
-            wait_until(caught_up, what="paced")
+        _send_paced(client, bridge, corpus)
         counters = bridge.counters()
         assert counters["packets"] == N_PACKETS
         assert counters["internal_error"] == 0
@@ -145,9 +154,7 @@ def test_fuzz_does_not_disturb_the_rsi_exchange() -> None:
     from bridge_fixtures import FakeKukaProcess
 
     from choreo.robot.backends.rsi import RsiBackend
-    from choreo.robot.bridge import Bridge
     from choreo.robot.bridge_settings import BridgeSettings
-    from choreo.robot.client import BridgeClient
 
     corpus = make_corpus(seed=7)[:2000]
     settings = BridgeSettings(
@@ -158,15 +165,7 @@ def test_fuzz_does_not_disturb_the_rsi_exchange() -> None:
         fake = FakeKukaProcess(bridge.backend.address)
         try:
             wait_until(lambda: bridge.backend is not None and bridge.backend.not_ready() is None)
-            for start in range(0, len(corpus), 50):
-                for data in corpus[start : start + 50]:
-                    client.send_raw(data)
-                target = min(start + 50, len(corpus))
-
-                def caught_up(target: int = target) -> bool:
-                    return bridge.counters()["packets"] >= target
-
-                wait_until(caught_up, what="paced")
+            _send_paced(client, bridge, corpus)
             client.stop()  # whatever a fuzzed play started
             wait_until(lambda: bridge.mode in ("latched", "idle"), timeout=5, what="at rest")
             assert bridge.counters()["internal_error"] == 0
