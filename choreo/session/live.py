@@ -47,6 +47,8 @@ DONE = "/choreo/done"
 REJECTED = "/choreo/rejected"
 ABORTED = "/choreo/aborted"
 FAULT = "/choreo/fault"
+#: Trial id of the bridge's home motion (started/done carry it).
+HOME_TRIAL = -1
 #: The baseline block is extended at most this many times its length when too noisy.
 MAX_BASELINE_EXTENSIONS = 4
 #: Rejection reasons that say "not now" rather than "not this choreography".
@@ -575,12 +577,6 @@ class LiveSession:
             if outcome == "scored":
                 self.learner.update(vector, record["score"])
                 record["checkpoint"] = self._save_learner(trial_id)
-                self._append(record)
-                n_scored += 1
-                retry = None
-                invalid_run = 0
-                self.status.scores.append(record["score"])
-                self._update_best()
                 assert self.markers is not None
                 self.markers.push(
                     "trial_score",
@@ -588,6 +584,12 @@ class LiveSession:
                     score=record["score"],
                     n_windows=record["n_windows"],
                 )
+                self._append(record)
+                n_scored += 1
+                retry = None
+                invalid_run = 0
+                self.status.scores.append(record["score"])
+                self._update_best()
                 self.view.say(
                     f"trial {n_scored} (id {trial_id}): score {record['score']:+.2f} z "
                     f"({record['n_windows']} windows)"
@@ -776,6 +778,34 @@ class LiveSession:
         self.view.say("bridge answers again")
 
     # ================================================================ shutdown
+    def _go_home(self, timeout: float = 20.0) -> None:
+        """Stop what the robot does (smoothly), then move it home and wait until it is there."""
+        c = self.client
+        if c is None:
+            return
+        deadline = time.monotonic() + timeout
+        status = c.request_status(timeout=1.0)
+        if status["mode"] in ("play", "home"):
+            c.stop()  # smooth stop, latched
+        while time.monotonic() < deadline:
+            c.heartbeat()  # the bridge stops a motion that loses its heartbeat
+            status = c.request_status(timeout=1.0)
+            if status["mode"] in ("idle", "latched", "fault"):
+                break
+            time.sleep(0.1)
+        c.reset()
+        self._drain((DONE, ABORTED, REJECTED, FAULT))
+        c.home()
+        while time.monotonic() < deadline:
+            c.heartbeat()
+            got = self._take((DONE, REJECTED), HOME_TRIAL)
+            if got is not None:
+                if got.address == REJECTED:
+                    raise StreamError(f"the bridge refused to go home: {got.args[1]}")
+                return
+            time.sleep(0.05)
+        raise StreamError(f"the robot did not reach home within {timeout:g} s")
+
     def _shutdown(self, reason: str) -> None:
         """Home the robot, mark the end, close the recording; never raises."""
         self.status.phase = "stopping"
@@ -784,7 +814,7 @@ class LiveSession:
             return lambda: None if obj is None else getattr(obj, method)()
 
         steps: list[tuple[str, Callable[[], Any]]] = [
-            ("home", closer(self.client, "home")),
+            ("home", self._go_home),
             ("marker", lambda: self.markers and self.markers.push("session_end", reason=reason)),
             ("record", lambda: self._append({"kind": "end", "reason": reason})),
             ("recording", closer(self.recording, "stop")),

@@ -119,11 +119,11 @@ def plot_scores(store: SessionStore, out: Path) -> Path:
             label="participant's hidden true value (demo)",
         )
         ax2.set_ylabel("true value (participant z)", color="tab:orange")
-        ax2.legend(loc="lower right", fontsize=8)
+        ax2.legend(loc="upper left", fontsize=8)
     ax.set_xlabel("trial (performed)")
     ax.set_ylabel("score (z against baseline)")
     ax.set_title(f"{store.path.name}: trial scores")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)

@@ -3,12 +3,16 @@ the simulator, real OSC, LabRecorder's XDF read back, and the replay agreeing wi
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 from session_helpers import PausableEEG, fast_settings
 
+from choreo.robot.client import BridgeClient
+from choreo.robot.kr6 import HOME_DEG
 from choreo.session.live import SessionHooks, run_session
 from choreo.session.markers import parse_marker
 from choreo.session.recording import load_xdf_streams, stream_field
@@ -19,7 +23,7 @@ from choreo.session.store import SessionStore
 
 def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
     bridge = bridge_process(speed=18.0)  # trials of about 3 s
-    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=3, check=True)
+    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=4, check=True)
     levels = iter([0.2, 0.9, 0.2, 0.9, 0.2])
 
     # Alternate the relaxation from trial to trial, so the scores must follow it.
@@ -29,8 +33,13 @@ def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) ->
     def end(trial_id: int) -> None:
         eeg.level = 0.5
 
-    result = run_session(settings, hooks=SessionHooks(on_trial_start=start, on_trial_end=end))
-    assert result.stopped == "completed"
+    def record(rec: dict) -> None:  # type: ignore[type-arg]
+        if rec.get("status") == "scored" and rec["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the third of four trials
+
+    hooks = SessionHooks(on_trial_start=start, on_trial_end=end, on_record=record)
+    result = run_session(settings, hooks=hooks)
+    assert result.stopped == "interrupted"
     assert result.n_scored == 3
     store = SessionStore.open(result.path)
     trials = store.scored_trials()
@@ -41,6 +50,14 @@ def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) ->
     assert all(t["started"] < t["done"] and t["n_windows"] > 0 for t in trials)
     ckpts = sorted((result.path / "checkpoints").glob("*.safetensors"))
     assert [p.name for p in ckpts][-1] == trials[-1]["checkpoint"]
+    # Ctrl-C: the end is recorded, the robot is home, LabRecorder has closed the file.
+    assert store.records()[-1]["kind"] == "end"
+    assert store.records()[-1]["reason"] == "interrupted"
+    client = BridgeClient(bridge=("127.0.0.1", bridge.port))
+    try:
+        np.testing.assert_allclose(client.request_state().q, HOME_DEG, atol=0.01)
+    finally:
+        client.close()
 
     # The XDF holds the EEG, the markers and the feedback, with every trial's markers.
     (part,) = store.recording_paths()
