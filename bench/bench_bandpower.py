@@ -15,25 +15,11 @@ Run: ``.venv/bin/python bench/bench_bandpower.py``; writes
 
 from __future__ import annotations
 
-import json
-import platform
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parent / "results" / "bandpower.json"
-
-
-def _stats(seconds: list[float]) -> dict[str, float]:
-    a = np.asarray(seconds) * 1e6
-    return {
-        "median_us": float(np.median(a)),
-        "p90_us": float(np.percentile(a, 90)),
-        "p99_us": float(np.percentile(a, 99)),
-        "n": int(a.size),
-    }
+from _report import machine, timing_stats, write_results
 
 
 def bench_device(device: str, n_hops: int, n_welch: int) -> dict[str, Any]:
@@ -90,7 +76,7 @@ def bench_device(device: str, n_hops: int, n_welch: int) -> dict[str, Any]:
         _ = psd[:, (freqs >= 8) & (freqs < 12)].sum(axis=1) / total
         welch_times.append(time.perf_counter() - t0)
 
-    bp, pl, we = _stats(bp_times), _stats(pipe_times), _stats(welch_times)
+    bp, pl, we = (timing_stats(x, "us") for x in (bp_times, pipe_times, welch_times))
     return {
         "device": device,
         "channels": len(eeg),
@@ -100,8 +86,8 @@ def bench_device(device: str, n_hops: int, n_welch: int) -> dict[str, Any]:
         "streaming_update": bp,
         "pipeline_update": pl,
         "anchor_psd_array_welch": we,
-        "speedup_vs_welch": we["median_us"] / bp["median_us"],
-        "pipeline_speedup_vs_welch": we["median_us"] / pl["median_us"],
+        "speedup_vs_welch": we["p50_us"] / bp["p50_us"],
+        "pipeline_speedup_vs_welch": we["p50_us"] / pl["p50_us"],
     }
 
 
@@ -112,33 +98,28 @@ def _report(r: dict[str, Any]) -> None:
         f"window {r['window_samples']}, hop {r['hop_samples']}):"
     )
     print(
-        f"  band-power update  median {su['median_us']:7.1f} us  p99 {su['p99_us']:7.1f} us"
-        f"   | psd_array_welch median {we['median_us']:7.1f} us"
+        f"  band-power update  median {su['p50_us']:7.1f} us  p99 {su['p99_us']:7.1f} us"
+        f"   | psd_array_welch median {we['p50_us']:7.1f} us"
         f"   -> {r['speedup_vs_welch']:.0f}x faster"
     )
     print(
-        f"  whole pipeline     median {pu['median_us']:7.1f} us  p99 {pu['p99_us']:7.1f} us"
+        f"  whole pipeline     median {pu['p50_us']:7.1f} us  p99 {pu['p99_us']:7.1f} us"
         f"   -> {r['pipeline_speedup_vs_welch']:.0f}x faster than the anchor"
     )
 
 
 def main() -> dict[str, Any]:
-    import os
-
     runs = [bench_device("muse2016", 3000, 400), bench_device("enobio32", 1500, 200)]
-    load = os.getloadavg()
     result: dict[str, Any] = {
         "benchmark": "streaming band-power update per hop vs psd_array_welch on the same window",
         "target": "Muse: median <= 50 us and >= 20x faster than psd_array_welch",
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load avg {load[0]:.2f}",
+        "machine": machine(),
         "runs": runs,
     }
     for r in runs:
         _report(r)
     print(f"  ({result['machine']})")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results("bandpower", result)
     return result
 
 

@@ -17,18 +17,14 @@ Run: ``.venv/bin/python bench/bench_live_latency.py``; writes
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
-import os
-import platform
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import machine, timing_stats, write_results
 
-RESULTS = Path(__file__).resolve().parent / "results" / "live_latency.json"
 CHUNK = 12
 
 
@@ -58,17 +54,6 @@ def _publish(name: str, seconds: float, out: Any) -> None:
         outlet.push_chunk(data[i:j], stamps[i:j].tolist())
     time.sleep(0.5)
     out.put((t0, fs, pushed))
-
-
-def _stats(seconds: list[float]) -> dict[str, float]:
-    a = np.asarray(seconds) * 1e3
-    return {
-        "n": int(a.size),
-        "p50_ms": float(np.percentile(a, 50)),
-        "p90_ms": float(np.percentile(a, 90)),
-        "p99_ms": float(np.percentile(a, 99)),
-        "max_ms": float(a.max()),
-    }
 
 
 def main(seconds: float = 30.0) -> dict[str, Any]:
@@ -124,14 +109,13 @@ def main(seconds: float = 30.0) -> dict[str, Any]:
     result: dict[str, Any] = {
         "benchmark": "LSL outlet push -> window score available (loopback, real time)",
         "target": "p99 <= 10 ms beyond the window itself",
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load avg {os.getloadavg()[0]:.2f}",
+        "machine": machine(),
         "stream": f"synthetic Muse, 5 ch, {fs:g} Hz, {CHUNK}-sample chunks, {seconds:g} s",
         "window_s": pipe.bandpower.plan.window_s,
         "hop_s": pipe.bandpower.plan.hop_s,
-        "push_to_score": _stats(to_score),
-        "anchor_lsl_transport": _stats(transport),
-        "pipeline_processing": _stats(processing),
+        "push_to_score": timing_stats(to_score),
+        "anchor_lsl_transport": timing_stats(transport),
+        "pipeline_processing": timing_stats(processing),
     }
     ps, tr, pr = (
         result["push_to_score"],
@@ -149,9 +133,7 @@ def main(seconds: float = 30.0) -> dict[str, Any]:
     )
     print(f"  of which pipeline        p50 {pr['p50_ms']:6.2f} ms  p99 {pr['p99_ms']:6.2f} ms")
     print(f"  ({result['machine']})")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results("live_latency", result)
     return result
 
 

@@ -18,23 +18,13 @@ Writes bench/results/lsl_latency.json.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import numpy as np
-
-
-def _stats(ms: list[float]) -> dict[str, float]:
-    a = np.asarray(ms)
-    return {
-        "n": len(a),
-        "median_ms": float(np.median(a)),
-        "p99_ms": float(np.percentile(a, 99)),
-        "max_ms": float(a.max()),
-    }
+from _report import machine, timing_stats, write_results
 
 
 def _latency(n_chunks: int, use_source: bool) -> dict[str, float]:
@@ -69,7 +59,7 @@ def _latency(n_chunks: int, use_source: bool) -> dict[str, float]:
         while not done.is_set():
             ts = pull(0.2)
             if ts is not None and len(ts):
-                lat.append((pylsl.local_clock() - float(ts[-1])) * 1e3)
+                lat.append(pylsl.local_clock() - float(ts[-1]))
 
     th = threading.Thread(target=reader)
     th.start()
@@ -83,7 +73,7 @@ def _latency(n_chunks: int, use_source: bool) -> dict[str, float]:
     th.join()
     if use_source:
         src.close()
-    return _stats(lat[5:])  # the first chunks include connection set-up
+    return timing_stats(lat[5:])  # the first chunks include connection set-up
 
 
 def _read_cost(repeats: int) -> tuple[dict[str, float], dict[str, float]]:
@@ -111,15 +101,15 @@ def _read_cost(repeats: int) -> tuple[dict[str, float], dict[str, float]]:
         while got < 500:
             c = src.read(0.5)
             got += 0 if c is None else c.n_samples
-        ours.append((time.perf_counter() - t0) * 1e3)
+        ours.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         got = 0
         while got < 500:
             _, ts = inlet.pull_chunk(timeout=0.5, max_samples=1024, min_samples=1)
             got += len(ts)
-        plain.append((time.perf_counter() - t0) * 1e3)
+        plain.append(time.perf_counter() - t0)
     src.close()
-    return _stats(ours), _stats(plain)
+    return timing_stats(ours), timing_stats(plain)
 
 
 def _synthetic_hour() -> tuple[float, float]:
@@ -172,17 +162,18 @@ def main() -> dict[str, object]:
         "anchor_normals_same_count_s": normals_s,
         "read_csv_muse_1h_s": csv_s,
         "anchor_loadtxt_same_file_s": loadtxt_s,
+        "machine": machine(),
     }
     print("LSL loopback latency, push -> read() returns (ms):")
     print(
-        f"  LslSource     median {lat_ours['median_ms']:.2f}  p99 {lat_ours['p99_ms']:.2f}"
-        f"  | plain pylsl inlet (anchor) median {lat_plain['median_ms']:.2f}"
+        f"  LslSource     median {lat_ours['p50_ms']:.2f}  p99 {lat_ours['p99_ms']:.2f}"
+        f"  | plain pylsl inlet (anchor) median {lat_plain['p50_ms']:.2f}"
         f"  p99 {lat_plain['p99_ms']:.2f}"
     )
     print("Read 1 s of Enobio 32 (500 x 32) already buffered (ms):")
     print(
-        f"  LslSource (numpy, uV) median {read_ours['median_ms']:.3f}"
-        f"  | plain pull_chunk to lists (anchor) median {read_plain['median_ms']:.3f}"
+        f"  LslSource (numpy, uV) median {read_ours['p50_ms']:.3f}"
+        f"  | plain pull_chunk to lists (anchor) median {read_plain['p50_ms']:.3f}"
     )
     print(
         f"Synthetic Muse, 1 h generated in {synth_s:.2f} s ({3600 / synth_s:.0f}x real time)"
@@ -192,10 +183,8 @@ def main() -> dict[str, object]:
         f"muselsl CSV, 1 h of Muse: read_recording {csv_s:.2f} s"
         f"  | anchor: np.loadtxt of the same file {loadtxt_s:.2f} s"
     )
-    out = Path(__file__).resolve().parent / "results" / "lsl_latency.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    print(f"  ({result['machine']})")
+    write_results("lsl_latency", result)
     return result
 
 

@@ -22,16 +22,11 @@ Run: ``.venv/bin/python bench/bench_offline_scoring.py``; writes
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-RESULTS = Path(__file__).resolve().parent / "results" / "offline_scoring.json"
+from _report import machine, write_results
 
 
 def _best(f: Any, repeat: int = 3) -> tuple[float, Any]:
@@ -115,8 +110,7 @@ def main(hours: float = 1.0) -> dict[str, Any]:
     result = {
         "benchmark": "offline scoring of one hour of Muse EEG vs psd_array_welch over the hour",
         "target": "<= 1 s for the hour (>= 3600x real time), same numbers as streaming",
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load avg {os.getloadavg()[0]:.2f}",
+        "machine": machine(),
         "recording_s": seconds,
         "samples": len(ts),
         "windows": int(bp.n_windows),
@@ -151,9 +145,7 @@ def main(hours: float = 1.0) -> dict[str, Any]:
         f"{same['pipeline_accepted_equal']}"
     )
     print(f"  ({result['machine']})")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results("offline_scoring", result)
     return result
 
 

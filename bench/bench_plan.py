@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import resource
 import time
-from pathlib import Path
 
 import numpy as np
+from _report import machine, timing_stats, write_results
 from ruckig import DurationDiscretization, InputParameter, OutputParameter, Result, Ruckig
 from ruckig import Trajectory as RuckigTrajectory
 
@@ -47,8 +46,6 @@ from choreo.robot.kr6 import HOME_DEG, forward_kinematics
 from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography, check_plan
 from choreo.robot.trajectory import path_limits, plan_choreography
-
-RESULTS = Path(__file__).resolve().parent / "results" / "plan.json"
 
 
 def _segments(vector: np.ndarray, cfg: RobotConfig) -> tuple[np.ndarray, np.ndarray, list]:
@@ -98,17 +95,6 @@ def anchor_online(vector: np.ndarray, cfg: RobotConfig) -> np.ndarray:
             if res != Result.Working:
                 break
     return np.array(rows)
-
-
-def stats(seconds: list[float]) -> dict[str, float]:
-    a = np.asarray(seconds) * 1e3
-    return {
-        "median_ms": float(np.median(a)),
-        "p90_ms": float(np.percentile(a, 90)),
-        "p99_ms": float(np.percentile(a, 99)),
-        "max_ms": float(a.max()),
-        "n": int(a.size),
-    }
 
 
 def _realtime() -> str:
@@ -193,59 +179,48 @@ def main(
     if realtime:
         _normal()  # anchors and breakdown ran at the same priority as the figure
 
+    w, c, w12 = timing_stats(wall), timing_stats(cpu), timing_stats(wall12)
+    a1, a2 = timing_stats(at_time_t), timing_stats(online_t)
     result: dict[str, object] = {
         "what": "decode + plan + check one 196-byte choreography (check_choreography)",
         "cycle_ms": cfg.cycle_ms,
         "samples_per_choreography_median": float(np.median(samples)),
         "accepted_share": accepted / n,
-        "check_choreography_wall": stats(wall),
-        "check_choreography_cpu": stats(cpu),
+        "check_choreography_wall": w,
+        "check_choreography_cpu": c,
         "minor_page_faults_per_check": faults / n,
         "malloc": malloc,
-        "check_choreography_wall_12ms_cycle": stats(wall12),
-        "breakdown_plan": stats(plan_t),
-        "breakdown_checks": stats(checks_t),
-        "breakdown_fk_float32": stats(fk_t),
-        "anchor_at_time_loop": stats(at_time_t),
-        "anchor_online_update": stats(online_t),
+        "check_choreography_wall_12ms_cycle": w12,
+        "breakdown_plan": timing_stats(plan_t),
+        "breakdown_checks": timing_stats(checks_t),
+        "breakdown_fk_float32": timing_stats(fk_t),
+        "anchor_at_time_loop": a1,
+        "anchor_online_update": a2,
         "anchor_max_abs_diff_deg": max(diffs),
         "target_p99_ms": 5.0,
-        "load_average_1min": os.getloadavg()[0],
         "scheduling": scheduling,
-        "cpu_count": os.cpu_count(),
+        "machine": machine(),
     }
-    w = result["check_choreography_wall"]
-    c = result["check_choreography_cpu"]
-    a1 = result["anchor_at_time_loop"]
-    a2 = result["anchor_online_update"]
-    assert isinstance(w, dict)
-    assert isinstance(c, dict)
-    assert isinstance(a1, dict)
-    assert isinstance(a2, dict)
     print(
-        f"check_choreography  median {w['median_ms']:6.2f} ms  p99 {w['p99_ms']:6.2f} ms"
+        f"check_choreography  median {w['p50_ms']:6.2f} ms  p99 {w['p99_ms']:6.2f} ms"
         f"  max {w['max_ms']:6.2f} ms   (target p99 <= 5 ms; n = {n},"
         f" {result['samples_per_choreography_median']:.0f} samples each)"
     )
     print(
-        f"  same, CPU time    median {c['median_ms']:6.2f} ms  p99 {c['p99_ms']:6.2f} ms"
+        f"  same, CPU time    median {c['p50_ms']:6.2f} ms  p99 {c['p99_ms']:6.2f} ms"
         f"   ({faults / n:.0f} minor page faults per check; malloc: {malloc})"
     )
-    w12 = stats(wall12)
-    print(f"  at 12 ms cycle    median {w12['median_ms']:6.2f} ms  p99 {w12['p99_ms']:6.2f} ms")
+    print(f"  at 12 ms cycle    median {w12['p50_ms']:6.2f} ms  p99 {w12['p99_ms']:6.2f} ms")
     print(
         f"  parts (median): plan {np.median(plan_t) * 1e3:.2f} ms, checks"
         f" {np.median(checks_t) * 1e3:.2f} ms (of which FK {np.median(fk_t) * 1e3:.2f} ms)"
     )
     print(
-        f"anchor at_time loop median {a1['median_ms']:6.1f} ms;  online update() median"
-        f" {a2['median_ms']:6.1f} ms   (plan only, no checks; max difference"
+        f"anchor at_time loop median {a1['p50_ms']:6.1f} ms;  online update() median"
+        f" {a2['p50_ms']:6.1f} ms   (plan only, no checks; max difference"
         f" {result['anchor_max_abs_diff_deg']:.1e} deg)"
     )
-    print(
-        f"accepted {accepted}/{n};  load average {result['load_average_1min']:.2f}"
-        f" on {result['cpu_count']} CPUs; scheduling {scheduling}"
-    )
+    print(f"accepted {accepted}/{n};  scheduling {scheduling};  ({result['machine']})")
     return result
 
 
@@ -270,6 +245,4 @@ if __name__ == "__main__":
     if args.realtime:
         print("-- again at real-time priority --")
         runs["realtime"] = main(args.n, args.anchor, realtime=True, malloc=malloc)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(runs, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    write_results("plan", runs)

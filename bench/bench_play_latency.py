@@ -23,7 +23,6 @@ Run: ``.venv/bin/python bench/bench_play_latency.py``; writes
 from __future__ import annotations
 
 import json
-import platform
 import signal
 import subprocess
 import sys
@@ -31,23 +30,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from _report import machine, timing_stats, write_results
 
-RESULTS = Path(__file__).resolve().parent / "results" / "play_latency.json"
 CHOREO = str(Path(sys.executable).with_name("choreo"))
 N_PLAYS = 30
 N_PINGS = 300
-
-
-def _stats(values_s: list[float]) -> dict[str, float]:
-    a = np.asarray(values_s) * 1e3
-    return {
-        "p50_ms": float(np.percentile(a, 50)),
-        "p90_ms": float(np.percentile(a, 90)),
-        "p99_ms": float(np.percentile(a, 99)),
-        "max_ms": float(a.max()),
-        "n": int(a.size),
-    }
 
 
 def _wait(predicate: Any, timeout: float, what: str) -> None:
@@ -86,8 +73,8 @@ def measure(bridge: Any, client: Any, rsi: bool) -> dict[str, Any]:
         _wait(lambda: bridge.mode in ("latched", "idle"), 5, "stopped")
         client.reset()
     return {
-        "play_to_first_setpoint": _stats(to_setpoint),
-        "client_play_to_started": _stats(to_started),
+        "play_to_first_setpoint": timing_stats(to_setpoint),
+        "client_play_to_started": timing_stats(to_started),
         "per_play_ms": [round(v * 1e3, 3) for v in to_setpoint],
     }
 
@@ -99,7 +86,7 @@ def osc_round_trip(client: Any) -> dict[str, float]:
         client.request_state(timeout=1.0)
         rtts.append(time.perf_counter() - t0)
         time.sleep(0.002)
-    return _stats(rtts)
+    return timing_stats(rtts)
 
 
 def main() -> None:
@@ -165,15 +152,8 @@ def main() -> None:
         f"p99 {p99:.1f} ms {'met' if p99 <= 20 else 'NOT met'}; "
         f"controller missed cycles: {results['rsi']['controller']['missed']}"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    out = {
-        "benchmark": "play_latency",
-        **results,
-        "target_ms": 20.0,
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
-    }
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
-    console.print(f"wrote {RESULTS}")
+    out = {"benchmark": "play_latency", **results, "target_ms": 20.0, "machine": machine()}
+    write_results("play_latency", out)
 
 
 if __name__ == "__main__":

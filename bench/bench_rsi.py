@@ -15,7 +15,6 @@ Run: ``.venv/bin/python bench/bench_rsi.py``; writes ``bench/results/rsi.json``.
 from __future__ import annotations
 
 import json
-import platform
 import signal
 import socket
 import subprocess
@@ -26,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _report import machine, timing_stats, write_results
 
-RESULTS = Path(__file__).resolve().parent / "results" / "rsi.json"
 CHOREO = str(Path(sys.executable).with_name("choreo"))
 #: A random choreography whose plan lasts about 60 s under the shipped configuration.
 SEED = 2
@@ -66,13 +65,7 @@ def udp_echo_anchor(n: int = 2000, period_s: float = 0.004) -> dict[str, float]:
             time.sleep(max(0.0, period_s - (time.perf_counter() - t0)))
         s.sendto(b"quit", ("127.0.0.1", port))
     proc.wait(timeout=5)
-    a = np.asarray(rtts) * 1e3
-    return {
-        "p50_ms": float(np.percentile(a, 50)),
-        "p99_ms": float(np.percentile(a, 99)),
-        "max_ms": float(a.max()),
-        "n": n,
-    }
+    return timing_stats(rtts)
 
 
 def rsi_run() -> dict[str, Any]:
@@ -84,8 +77,10 @@ def rsi_run() -> dict[str, Any]:
     from choreo.robot.client import BridgeClient
     from choreo.robot.codec import random_vector
     from choreo.robot.config import load_robot_config
+    from choreo.robot.realtime import keep_freed_memory
     from choreo.robot.safety import check_choreography
 
+    keep_freed_memory()  # as the `choreo bridge` process does
     cfg = load_robot_config()
     vector = random_vector(SEED)
     verdict = check_choreography(vector, cfg)
@@ -143,12 +138,9 @@ def rsi_run() -> dict[str, Any]:
         "rsi_process_realtime": bridge.backend.realtime,
         # The bridge's own view: kernel arrival of each telegram -> answer sent.
         "bridge_answer_ms": {
-            "p50": float(np.percentile(work_us, 50) / 1e3),
-            "p99": float(np.percentile(work_us, 99) / 1e3),
-            "max": float(work_us.max() / 1e3),
+            **timing_stats(np.asarray(work_us, dtype=np.float64) * 1e-6),
             "over_1ms": int((work_us > 1000).sum()),
             "over_4ms": int((work_us > 4000).sum()),
-            "n": int(work_us.size),
         },
     }
 
@@ -178,9 +170,9 @@ def main() -> None:
     b = run["bridge_answer_ms"]
     table.add_row(
         "bridge: telegram arrived -> answer sent",
-        f"{b['p50']:.3f}",
-        f"{b['p99']:.3f}",
-        f"{b['max']:.3f}",
+        f"{b['p50_ms']:.3f}",
+        f"{b['p99_ms']:.3f}",
+        f"{b['max_ms']:.3f}",
     )
     for name, a in (
         ("anchor: UDP echo RTT (before)", anchor),
@@ -200,7 +192,6 @@ def main() -> None:
         f"targets: missed == 0 -> {'met' if c['missed'] == 0 else 'NOT met'}, "
         f"p99 <= 1 ms -> {'met' if lat['p99'] <= 1.0 else 'NOT met'}"
     )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     out = {
         "benchmark": "rsi",
         "cycle_ms": 4,
@@ -208,10 +199,9 @@ def main() -> None:
         "anchor_udp_echo_rtt": {"before": anchor, "after": anchor_after},
         "targets": {"missed": 0, "latency_p99_ms": 1.0},
         "met": {"missed": c["missed"] == 0, "latency_p99": lat["p99"] <= 1.0},
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
     }
-    RESULTS.write_text(json.dumps(out, indent=2) + "\n")
-    console.print(f"wrote {RESULTS}")
+    write_results("rsi", out)
 
 
 if __name__ == "__main__":
