@@ -154,6 +154,11 @@ def match_device(info: StreamInfo) -> DeviceProfile:
     return best if best is not None else load_device("generic")
 
 
+def stream_profile(info: StreamInfo) -> DeviceProfile:
+    """The profile a stream names (``info.device``), else the one its metadata matches."""
+    return load_device(info.device) if info.device else match_device(info)
+
+
 def microvolts_per_unit(unit: str, where: str) -> float:
     """Factor that turns a value in ``unit`` into microvolts.
 

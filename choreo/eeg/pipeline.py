@@ -30,7 +30,7 @@ from choreo.eeg.devices import (
     channel_indices,
     frontal_indices,
     load_device,
-    match_device,
+    stream_profile,
 )
 from choreo.eeg.feedback import (
     Baseline,
@@ -143,7 +143,7 @@ class FeedbackPipeline:
         baseline: Baseline | None = None,
     ) -> None:
         if profile is None:
-            profile = load_device(info.device) if info.device else match_device(info)
+            profile = stream_profile(info)
         self.info = info
         self.profile = profile
         self.settings = settings or EegSettings()
@@ -464,9 +464,7 @@ class ScoreResult:
 
 
 def _profile_for(info: StreamInfo, device: str | DeviceProfile | None) -> DeviceProfile:
-    if device is not None:
-        return load_device(device)
-    return load_device(info.device) if info.device else match_device(info)
+    return load_device(device) if device is not None else stream_profile(info)
 
 
 def load_baseline(

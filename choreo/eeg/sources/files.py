@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from choreo.eeg.devices import DeviceProfile, load_device, match_device
+from choreo.eeg.devices import DeviceProfile, load_device, stream_profile
 from choreo.eeg.stream import Chunk, Recording, SourceBase, StreamInfo
 from choreo.errors import InputError
 
@@ -111,8 +111,7 @@ class FileSource(SourceBase):
     @property
     def profile(self) -> DeviceProfile:
         """The device profile the recording was read with (or matched to)."""
-        info = self.recording.info
-        return load_device(info.device) if info.device else match_device(info)
+        return stream_profile(self.recording.info)
 
     def read(self, timeout: float = 0.0) -> Chunk | None:
         """The next chunk (``timeout`` is ignored: a file never waits)."""
