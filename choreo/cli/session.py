@@ -21,13 +21,16 @@ def session_command(
         Path | None,
         typer.Option(help="Continue this session directory from its last complete trial."),
     ] = None,
+    skip_check: Annotated[
+        bool, typer.Option("--skip-check", help="Skip the signal check before the baseline.")
+    ] = False,
 ) -> None:
     """Run a live session: headset over LSL, robot bridge over OSC, the learner in between."""
     from choreo.session.live import run_session
     from choreo.session.settings import load_session_settings
     from choreo.session.summary import print_session_result
 
-    settings = None if resume is not None else load_session_settings(config)
+    settings = None if resume is not None else load_session_settings(config, skip_check=skip_check)
     print_session_result(run_session(settings, name=name, resume=resume))
 
 

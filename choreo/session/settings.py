@@ -167,9 +167,18 @@ class DemoFile(StrictModel):
     demo: DemoSettings = DemoSettings()
 
 
-def load_session_settings(path: str | os.PathLike[str] | None = None) -> SessionSettings:
-    """Read session settings from ``path`` (default ``configs/session.toml``)."""
-    return load_toml(Path(path) if path is not None else DEFAULT_SESSION_CONFIG, SessionSettings)
+def load_session_settings(
+    path: str | os.PathLike[str] | None = None, skip_check: bool = False
+) -> SessionSettings:
+    """Read session settings from ``path`` (default ``configs/session.toml``);
+    ``skip_check`` turns the signal check off."""
+    settings = load_toml(
+        Path(path) if path is not None else DEFAULT_SESSION_CONFIG, SessionSettings
+    )
+    if skip_check:
+        quality = settings.quality.model_copy(update={"check": False})
+        settings = settings.model_copy(update={"quality": quality})
+    return settings
 
 
 def load_demo_settings(path: str | os.PathLike[str] | None = None) -> DemoFile:
