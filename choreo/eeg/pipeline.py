@@ -45,6 +45,7 @@ from choreo.eeg.quality import (
     ChannelQualityTracker,
     assess_windows,
     describe_reasons,
+    quality_level,
 )
 from choreo.eeg.settings import EegSettings
 from choreo.eeg.stream import Chunk, FloatArray, StreamInfo
@@ -571,21 +572,13 @@ def score_recording(
             ratio = w.line[acc, i] / w.total[acc, i]
         ratio = ratio[np.isfinite(ratio)]
         line_ratio = float(np.median(ratio)) if ratio.size else math.nan
-        qs = settings.quality
-        level = (
-            "good"
-            if share >= qs.good_share and not line_ratio > qs.line_ratio_max
-            else "medium"
-            if share >= qs.medium_share
-            else "bad"
-        )
         ra = float(w.rel_alpha[acc, i].mean()) if acc.any() else math.nan
         rt = float(w.rel_theta[acc, i].mean()) if acc.any() else math.nan
         channels.append(
             ChannelSummary(
                 name,
                 i in fp,
-                level,
+                quality_level(share, line_ratio, settings.quality),
                 share,
                 ra,
                 rt,

@@ -44,6 +44,7 @@ __all__ = [
     "WindowQuality",
     "assess_windows",
     "describe_reasons",
+    "quality_level",
 ]
 
 #: Reasons a window is rejected (bit flags in :attr:`WindowQuality.reasons`).
@@ -92,6 +93,19 @@ def assess_windows(windows: BandPowerWindows, settings: QualitySettings) -> Wind
 def describe_reasons(flags: int) -> str:
     """Human words for a bit set of rejection reasons ("" when accepted)."""
     return ", ".join(name for bit, name in _REASON_NAMES.items() if flags & bit)
+
+
+def quality_level(share: float, line_ratio: float, settings: QualitySettings) -> QualityLevel:
+    """The level of a channel from its accepted share (0..1) and mains ratio.
+
+    "good" takes ``good_share`` and a mains ratio of at most ``line_ratio_max``
+    (NaN, unknown, does not count against it); "medium" ``medium_share``.
+    """
+    if share >= settings.good_share and not line_ratio > settings.line_ratio_max:
+        return "good"
+    if share >= settings.medium_share:
+        return "medium"
+    return "bad"
 
 
 @dataclass(frozen=True)
@@ -169,7 +183,6 @@ class ChannelQualityTracker:
 
     def channels(self) -> list[ChannelQuality]:
         """The quality index of every channel."""
-        s = self.settings
         filled = min(self._count, self._span)
         shares = self.shares()
         out = []
@@ -181,16 +194,13 @@ class ChannelQualityTracker:
             line = line[np.isfinite(line)]
             ratio = float(np.median(line)) if line.size else float("nan")
             share = float(shares[i])
-            level: QualityLevel
-            if share >= s.good_share and not ratio > s.line_ratio_max:
-                level = "good"
-            elif share >= s.medium_share:
-                level = "medium"
-            else:
-                level = "bad"
             out.append(
                 ChannelQuality(
-                    name, level, share, ratio, describe_reasons(int(self._last_reasons[i]))
+                    name,
+                    quality_level(share, ratio, self.settings),
+                    share,
+                    ratio,
+                    describe_reasons(int(self._last_reasons[i])),
                 )
             )
         return out
