@@ -251,12 +251,11 @@ class FeedbackPipeline:
         acc_f = q.accepted[:, fp]
         rel_a, rel_t = bp.rel_alpha[:, fp], bp.rel_theta[:, fp]
         ri_ch = rel_a + rel_t
-        if bp.n_windows:
-            self._hist_t.append(bp.t)
-            self._hist_ri.append(ri_ch)
-            self._hist_acc.append(acc_f)
-            if self._t0 is None:
-                self._t0 = float(bp.t[0]) - self.bandpower.plan.window_s
+        self._hist_t.append(bp.t)
+        self._hist_ri.append(ri_ch)
+        self._hist_acc.append(acc_f)
+        if self._t0 is None:
+            self._t0 = float(bp.t[0]) - self.bandpower.plan.window_s
         # Score, calibrating on the way when the calibration block ends inside this push.
         z = np.full(bp.n_windows, np.nan)
         score = np.full(bp.n_windows, np.nan)
@@ -295,8 +294,7 @@ class FeedbackPipeline:
             score=score,
             quality=self._rolling_quality(acc_f),
         )
-        if out.n_windows:
-            self.last_windows = out
+        self.last_windows = out
         return out
 
     def _self_calibrate(self, cal_end: float) -> None:
