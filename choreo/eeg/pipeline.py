@@ -274,7 +274,7 @@ class FeedbackPipeline:
                 z[sl], score[sl] = self.scorer.score(bp.t[sl], ri_ch[sl], acc_f[sl])
                 self._last_t = float(bp.t[stop - 1])
             if stop < n_w:
-                self._self_calibrate(self._t0 + self._calibrate_at)  # type: ignore[operator]
+                self._self_calibrate(self._t0 + self._calibrate_at)
             done = stop
         f_alpha = mean_where(rel_a, acc_f)
         f_theta = mean_where(rel_t, acc_f)
