@@ -53,7 +53,7 @@ so live and offline numbers are identical, whatever the chunking.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from numba import njit
@@ -138,21 +138,7 @@ class BandPowerWindows:
         if len(parts) == 1:
             return parts[0]
         return cls(
-            *(
-                np.concatenate([getattr(p, f) for p in parts], axis=0)
-                for f in (
-                    "t",
-                    "rel_theta",
-                    "rel_alpha",
-                    "total",
-                    "line",
-                    "ptp",
-                    "std",
-                    "max_abs",
-                    "extreme_share",
-                    "n_bad",
-                )
-            )
+            *(np.concatenate([getattr(p, f.name) for p in parts], axis=0) for f in fields(cls))
         )
 
 
@@ -550,9 +536,8 @@ class StreamingBandPower:
             return self._empty
         out = np.empty((9, nb, self.n_channels))
         out_t = np.empty(nb)
-        x = data if n_full == data.shape[0] and data.flags.c_contiguous else data[:n_full]
         n_w = _push_blocks(
-            np.ascontiguousarray(x, dtype=np.float64),
+            np.ascontiguousarray(data[:n_full], dtype=np.float64),
             np.ascontiguousarray(ts[hop - 1 : n_full : hop]),
             self._offset,
             plan.block_dft,
