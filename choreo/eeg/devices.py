@@ -10,11 +10,15 @@ falls back to ``generic.toml``, or to a TOML file the user passes.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from choreo.config import CONFIG_DIR, StrictModel, load_toml, resolve_config
-from choreo.eeg.stream import StreamInfo
+from choreo.eeg.stream import MICROVOLTS, FloatArray, StreamInfo
 from choreo.errors import ConfigError, InputError
 
 #: Lowest rate that resolves the 1-40 Hz bands: Nyquist (80 Hz) plus room for
@@ -171,6 +175,69 @@ def microvolts_per_unit(unit: str, where: str) -> float:
     if key not in _UNIT_TO_MICROVOLTS:
         raise InputError(f"{where}: unknown EEG unit '{unit}' (expected V, mV, uV or nV)")
     return _UNIT_TO_MICROVOLTS[key]
+
+
+def declared_channels(
+    labels: Sequence[str], units: Sequence[str], n: int
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Labels and units of a stream's ``n`` channels as its metadata gives them.
+
+    Missing or incomplete labels become ``ch1``, ``ch2``...; missing units ""
+    (the device profile's unit then applies, see :func:`in_microvolts`).
+    """
+    if len(labels) == n and all(labels):
+        ch_names = tuple(str(c) for c in labels)
+    else:
+        ch_names = tuple(f"ch{i + 1}" for i in range(n))
+    declared = tuple(str(u or "") for u in units) if len(units) == n else ("",) * n
+    return ch_names, declared
+
+
+def in_microvolts(
+    declared: StreamInfo, profile: DeviceProfile | None, where: str
+) -> tuple[StreamInfo, DeviceProfile, FloatArray]:
+    """A stream as its metadata declares it -> as choreo hands it out (samples in uV).
+
+    The live (LSL) and file (XDF) sources share this, so a recording reads like
+    the stream it recorded.
+
+    Parameters
+    ----------
+    declared
+        The stream's own description (:func:`declared_channels`).
+    profile
+        Its device profile; matched from ``declared`` when None.
+    where
+        Names the stream or file in errors.
+
+    Returns
+    -------
+    info, profile, scale
+        The description with units uV and the profile's name (channels without
+        labels take the profile's fixed labels when the count matches; the
+        manufacturer defaults to the profile's), the profile, and per channel the
+        factor to uV (a channel without a unit is in the profile's unit).
+
+    Raises
+    ------
+    InputError
+        For a unit that is not a voltage.
+    """
+    if profile is None:
+        profile = match_device(declared)
+    n = declared.n_channels
+    ch_names = declared.ch_names
+    if n and ch_names[0] == "ch1" and len(profile.channels) == n:
+        ch_names = profile.channels
+    scale = np.array([microvolts_per_unit(u or profile.units, where) for u in declared.units])
+    info = replace(
+        declared,
+        ch_names=ch_names,
+        units=(MICROVOLTS,) * n,
+        device=profile.name,
+        manufacturer=declared.manufacturer or profile.manufacturer,
+    )
+    return info, profile, scale
 
 
 def check_rate(info: StreamInfo) -> None:

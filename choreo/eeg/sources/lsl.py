@@ -36,8 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from choreo.eeg.devices import DeviceProfile, load_device, match_device, microvolts_per_unit
-from choreo.eeg.stream import MICROVOLTS, Chunk, SourceBase, StreamEvent, StreamInfo
+from choreo.eeg.devices import DeviceProfile, declared_channels, in_microvolts, load_device
+from choreo.eeg.stream import Chunk, SourceBase, StreamEvent, StreamInfo
 from choreo.errors import StreamError
 
 log = logging.getLogger(__name__)
@@ -122,43 +122,24 @@ def _stream_info(
     lsl_info: Any, device: str | DeviceProfile | None
 ) -> tuple[StreamInfo, DeviceProfile, np.ndarray]:
     """Our :class:`StreamInfo` (units uV), the profile, and the per-channel scale to uV."""
-    n = int(lsl_info.channel_count())
-    labels = lsl_info.get_channel_labels() or []
-    units = lsl_info.get_channel_units() or []
-    ch_names: tuple[str, ...]
-    if len(labels) == n and all(labels):
-        ch_names = tuple(str(c) for c in labels)
-    else:
-        ch_names = tuple(f"ch{i + 1}" for i in range(n))
-    declared = tuple(str(u or "") for u in units) if len(units) == n else ("",) * n
-    first = StreamInfo(
+    ch_names, units = declared_channels(
+        lsl_info.get_channel_labels() or [],
+        lsl_info.get_channel_units() or [],
+        int(lsl_info.channel_count()),
+    )
+    declared = StreamInfo(
         name=lsl_info.name(),
         type=lsl_info.type(),
         source_id=lsl_info.source_id(),
         sfreq=float(lsl_info.nominal_srate()),
         ch_names=ch_names,
-        units=declared,
+        units=units,
         device=lsl_info.desc().child_value("device") or None,
         manufacturer=lsl_info.desc().child_value("manufacturer"),
         hostname=lsl_info.hostname(),
     )
-    profile = load_device(device) if device is not None else match_device(first)
-    if n and ch_names[0] == "ch1" and len(profile.channels) == n:
-        ch_names = profile.channels
-    where = f"LSL stream '{first.name}'"
-    scale = np.array([microvolts_per_unit(u or profile.units, where) for u in declared])
-    info = StreamInfo(
-        name=first.name,
-        type=first.type,
-        source_id=first.source_id,
-        sfreq=first.sfreq,
-        ch_names=ch_names,
-        units=(MICROVOLTS,) * n,
-        device=profile.name,
-        manufacturer=first.manufacturer or profile.manufacturer,
-        hostname=first.hostname,
-    )
-    return info, profile, scale
+    profile = load_device(device) if device is not None else None
+    return in_microvolts(declared, profile, f"LSL stream '{declared.name}'")
 
 
 class LslSource(SourceBase):

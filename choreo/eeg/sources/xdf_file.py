@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from choreo.eeg.devices import DeviceProfile, known_devices, match_device, microvolts_per_unit
+from choreo.eeg.devices import DeviceProfile, declared_channels, in_microvolts, known_devices
 from choreo.eeg.sources.checks import check_samples, file_recording, first_backwards_step
 from choreo.eeg.stream import Recording, StreamInfo
 from choreo.errors import InputError
@@ -147,31 +147,27 @@ def read_xdf(
     sinfo = stream["info"]
     name = _first(sinfo, "name")
     where = f"{path} (stream '{name}')"
-    n_ch = int(_first(sinfo, "channel_count", "0") or 0)
-    labels, units = _channels(stream)
-    raw = StreamInfo(
+    ch_names, units = declared_channels(
+        *_channels(stream), int(_first(sinfo, "channel_count", "0") or 0)
+    )
+    declared = StreamInfo(
         name=name,
-        type=_first(sinfo, "type"),
+        type="EEG",  # _pick took it for its type, in any letter case
         source_id=_first(sinfo, "source_id"),
         sfreq=float(_first(sinfo, "nominal_srate")),
-        ch_names=tuple(labels)
-        if len(labels) == n_ch and all(labels)
-        else tuple(f"ch{i + 1}" for i in range(n_ch)),
-        units=tuple(units) if len(units) == n_ch else ("",) * n_ch,
+        ch_names=ch_names,
+        units=units,
         device=_first(_desc(stream), "device") or None,
         manufacturer=_first(_desc(stream), "manufacturer"),
         hostname=_first(sinfo, "hostname"),
     )
-    profile = profile or match_device(raw)
-    if n_ch and raw.ch_names[0] == "ch1" and len(profile.channels) == n_ch:
-        raw = StreamInfo(**{**raw.__dict__, "ch_names": profile.channels})
-    scale = np.array([microvolts_per_unit(u or profile.units, where) for u in raw.units])
+    info, profile, scale = in_microvolts(declared, profile, where)
     data = np.asarray(stream["time_series"], dtype=np.float64) * scale
     timestamps = np.asarray(stream["time_stamps"], dtype=np.float64)
     check_samples(data, where)
     if first_backwards_step(timestamps) is not None:
         behind = np.maximum.accumulate(timestamps) - timestamps
-        far = np.flatnonzero(behind > 0.5 / raw.sfreq)
+        far = np.flatnonzero(behind > 0.5 / info.sfreq)
         if far.size:
             raise InputError(
                 f"{where}: timestamps go backwards by {behind[far[0]]:.3f} s at sample "
@@ -186,11 +182,11 @@ def read_xdf(
         profile,
         data,
         timestamps,
-        sfreq=raw.sfreq,
-        ch_names=raw.ch_names,
+        sfreq=info.sfreq,
+        ch_names=info.ch_names,
         notes=notes,
-        name=raw.name,
-        source_id=raw.source_id,
-        manufacturer=raw.manufacturer,
-        hostname=raw.hostname,
+        name=info.name,
+        source_id=info.source_id,
+        manufacturer=info.manufacturer,
+        hostname=info.hostname,
     )
