@@ -158,8 +158,17 @@ def match_device(info: StreamInfo) -> DeviceProfile:
     return best if best is not None else load_device("generic")
 
 
-def stream_profile(info: StreamInfo) -> DeviceProfile:
-    """The profile a stream names (``info.device``), else the one its metadata matches."""
+def stream_profile(
+    info: StreamInfo, device: str | os.PathLike[str] | DeviceProfile | None = None
+) -> DeviceProfile:
+    """The profile of a stream: ``device`` when given (name, path or profile), else
+    the one ``info.device`` names, else the one its metadata matches.
+
+    Pass the ``device`` a stream or file was read with: ``info.device`` keeps only
+    the profile's name, which loads only for a shipped profile, not a user's TOML.
+    """
+    if device is not None:
+        return load_device(device)
     return load_device(info.device) if info.device else match_device(info)
 
 

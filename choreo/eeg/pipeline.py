@@ -29,7 +29,6 @@ from choreo.eeg.devices import (
     DeviceProfile,
     channel_indices,
     frontal_indices,
-    load_device,
     stream_profile,
 )
 from choreo.eeg.feedback import (
@@ -462,10 +461,6 @@ class ScoreResult:
         }
 
 
-def _profile_for(info: StreamInfo, device: str | DeviceProfile | None) -> DeviceProfile:
-    return load_device(device) if device is not None else stream_profile(info)
-
-
 def load_baseline(
     source: str | os.PathLike[str],
     device: str | DeviceProfile | None = None,
@@ -491,7 +486,7 @@ def load_baseline(
     try:
         pipe = FeedbackPipeline(
             rec.info,
-            _profile_for(rec.info, device),
+            stream_profile(rec.info, device),
             settings.model_copy(update={"feedback": no_cal}),
         )
     except InputError as exc:
@@ -538,7 +533,7 @@ def score_recording(
     settings = settings or load_eeg_settings()
     p = Path(path)
     rec = read_recording(p, device)
-    profile = _profile_for(rec.info, device)
+    profile = stream_profile(rec.info, device)
     source = f"first {settings.feedback.calibration_s:g} s"
     if baseline is not None and not isinstance(baseline, Baseline):
         source = str(baseline)

@@ -186,3 +186,31 @@ def test_csv_round_trip_property(
     np.testing.assert_allclose(rec.data, x, atol=1e-9)
     np.testing.assert_allclose(rec.timestamps, t, atol=1e-6)
     assert [g.index for g in rec.gaps] == [i + 1 for i, s in enumerate(steps) if s == 0.5]
+
+
+def test_a_users_device_toml_stays_the_profile(tmp_path: Path, unique_name: str) -> None:
+    """A profile from the user's own TOML (not a shipped name) is the one used downstream:
+    the file source and the replay outlet, not only the reader."""
+    from choreo.eeg.pipeline import score_recording
+    from choreo.eeg.sources.outlet import replay_recording
+
+    toml = tmp_path / "mycap.toml"
+    toml.write_text(
+        'name = "mycap"\ndisplay_name = "My cap"\nsfreq = 256.0\nreference = "Cz"\n'
+        'channels = ["TP9", "AF7", "AF8", "TP10", "Right AUX"]\nfrontal = ["AF7", "AF8"]\n'
+        'unused = ["Right AUX"]\n'
+    )
+    t = 1.5e9 + np.arange(256 * 12) / 256.0
+    x = np.random.default_rng(3).normal(0, 20, (t.size, 5))
+    path = _write(tmp_path / "mine.csv", t, x)
+    with open_recording(path, toml) as src:
+        assert src.info.device == "mycap"
+        assert src.profile.reference == "Cz"
+    assert score_recording(path, toml).device == "mycap"
+    pub = replay_recording(path, device=toml, name=unique_name, source_id=unique_name)
+    try:
+        assert pub.info.device == "mycap"
+        desc = pub.outlet.get_info().desc()
+        assert desc.child("reference").child_value("label") == "Cz"
+    finally:
+        pub.stop()

@@ -93,11 +93,18 @@ class FileSource(SourceBase):
     """A recording served as chunks of ``chunk_samples`` samples, as fast as read.
 
     ``read`` never waits: it returns the next chunk, or ``None`` once the
-    recording is exhausted (then :attr:`ended` is true).
+    recording is exhausted (then :attr:`ended` is true). ``device`` is the
+    profile the recording was read with, if one was given.
     """
 
-    def __init__(self, recording: Recording, chunk_samples: int | None = None) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        chunk_samples: int | None = None,
+        device: str | DeviceProfile | None = None,
+    ) -> None:
         self.recording = recording
+        self._device = device
         sfreq = recording.info.sfreq or 256.0
         self.chunk_samples = int(chunk_samples or max(1, round(sfreq / 8)))
         self._pos = 0
@@ -111,7 +118,7 @@ class FileSource(SourceBase):
     @property
     def profile(self) -> DeviceProfile:
         """The device profile the recording was read with (or matched to)."""
-        return stream_profile(self.recording.info)
+        return stream_profile(self.recording.info, self._device)
 
     def read(self, timeout: float = 0.0) -> Chunk | None:
         """The next chunk (``timeout`` is ignored: a file never waits)."""
@@ -133,4 +140,4 @@ def open_recording(
     chunk_samples: int | None = None,
 ) -> FileSource:
     """Open a recording as a chunk source (see :func:`read_recording`)."""
-    return FileSource(read_recording(path, device), chunk_samples)
+    return FileSource(read_recording(path, device), chunk_samples, device)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from choreo.eeg.devices import DeviceProfile, load_device, microvolts_per_unit
+from choreo.eeg.devices import DeviceProfile, load_device, microvolts_per_unit, stream_profile
 from choreo.eeg.sources.files import read_recording
 from choreo.eeg.sources.synthetic import Relaxation, SyntheticEEG, SynthSettings
 from choreo.eeg.stream import Chunk, Recording, StreamInfo
@@ -256,13 +256,13 @@ def replay_recording(
         device=rec.info.device,
         manufacturer=rec.info.manufacturer,
     )
-    profile = load_device(rec.info.device) if rec.info.device else None
+    profile = stream_profile(rec.info, device)
     chunk = max(1, round(info.sfreq / 21))  # about Muse's 12-sample packets
     chunks = replay_chunks(rec, None, speed, loop, chunk, max_pause)
     return PacedPublisher(
         info,
         chunks,
-        reference=profile.reference if profile else "",
+        reference=profile.reference,
         total=None if loop else rec.n_samples,
     )
 
