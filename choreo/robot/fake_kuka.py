@@ -25,7 +25,6 @@ import contextlib
 import logging
 import select
 import socket
-import struct
 import sys
 import threading
 import time
@@ -38,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from choreo.errors import InputError
 from choreo.robot.realtime import RT_PRIORITY, make_current_thread_realtime
 from choreo.robot.rsi_xml import format_rob, parse_sen
+from choreo.robot.rx_stamps import ANCILLARY_BYTES, enable_rx_stamps, rx_stamp_ns
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,6 @@ log = logging.getLogger(__name__)
 CYCLES_MS = (4, 12)
 #: Missed answers after which a real controller stops RSI (``Timeout`` = 100).
 DEFAULT_MAX_LATE = 100
-
-# Python's socket module lacks the constant before 3.14; 35 on Linux (asm-generic, x86).
-_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
-_TIMESPEC = struct.Struct("@ll")
 
 
 @dataclass
@@ -196,13 +192,7 @@ class FakeKukaController:
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.bind(bind)
         self._sock.setblocking(False)
-        self._kernel_stamps = False
-        if _SO_TIMESTAMPNS is not None:
-            try:
-                self._sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-                self._kernel_stamps = True
-            except OSError:
-                pass
+        enable_rx_stamps(self._sock)
 
     # -- public -----------------------------------------------------------------------
     @property
@@ -253,23 +243,15 @@ class FakeKukaController:
     def _receive(self) -> tuple[bytes, int] | None:
         """One datagram and its arrival time (ns, CLOCK_REALTIME), or None when none waits."""
         try:
-            data, anc, _flags, _addr = self._sock.recvmsg(4096, 64)
+            data, anc, _flags, _addr = self._sock.recvmsg(4096, ANCILLARY_BYTES)
         except (BlockingIOError, InterruptedError):
             return None
         except OSError:  # e.g. ICMP port unreachable reported on the socket
             if self._stop.is_set():
                 return None
             return b"", time.time_ns()
-        stamp = time.time_ns()
-        for level, kind, payload in anc:
-            if (
-                level == socket.SOL_SOCKET
-                and kind == _SO_TIMESTAMPNS
-                and len(payload) >= _TIMESPEC.size
-            ):
-                sec, nsec = _TIMESPEC.unpack_from(payload)
-                stamp = sec * 1_000_000_000 + nsec
-        return data, stamp
+        stamp = rx_stamp_ns(anc)
+        return data, stamp if stamp is not None else time.time_ns()
 
     def _run(self) -> None:
         try:

@@ -38,7 +38,6 @@ import os
 import queue
 import select
 import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -55,14 +54,12 @@ from choreo.robot.backends.base import Backend, Snapshot, Trajectory
 from choreo.robot.pipe_frames import read_frame, write_frame
 from choreo.robot.realtime import keep_freed_memory, make_current_thread_realtime
 from choreo.robot.rsi_xml import DEFAULT_SEN_TYPE, format_sen, parse_rob
+from choreo.robot.rx_stamps import ANCILLARY_BYTES, enable_rx_stamps, rx_stamp_ns
 
 log = logging.getLogger(__name__)
 
 #: Seconds between pose reports of the RSI process.
 POSE_PERIOD_S = 0.01
-# Python's socket module lacks the constant before 3.14; 35 on Linux (asm-generic, x86).
-_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35 if sys.platform == "linux" else None)
-_TIMESPEC = struct.Struct("@ll")
 
 
 class RsiLoop:
@@ -112,9 +109,7 @@ class RsiLoop:
         self.counters = {"rsi_telegrams": 0, "rsi_bad_telegrams": 0, "rsi_foreign": 0}
         #: Per answer: kernel arrival of the telegram -> answer sent, us.
         self.latencies_us = array("f")
-        if _SO_TIMESTAMPNS is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        enable_rx_stamps(sock)
 
     def emit(self, *event: Any) -> None:
         write_frame(self.out, event)
@@ -179,11 +174,9 @@ class RsiLoop:
 
     def record_latency(self, anc: list[tuple[int, int, bytes]]) -> None:
         """Kernel arrival of the telegram -> answer sent (us), when the kernel stamped it."""
-        for level, kind, payload in anc:
-            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= 16:
-                sec, nsec = _TIMESPEC.unpack_from(payload)
-                self.latencies_us.append((time.time_ns() - (sec * 1_000_000_000 + nsec)) / 1e3)
-                return
+        stamp = rx_stamp_ns(anc)
+        if stamp is not None:
+            self.latencies_us.append((time.time_ns() - stamp) / 1e3)
 
     def report_pose(self, now: float) -> None:
         self.next_pose = now + POSE_PERIOD_S
@@ -284,7 +277,7 @@ class RsiLoop:
             if sock_fd in ready:
                 while True:
                     try:
-                        data, anc, _flags, addr = sock.recvmsg(4096, 64)
+                        data, anc, _flags, addr = sock.recvmsg(4096, ANCILLARY_BYTES)
                     except (BlockingIOError, InterruptedError):
                         break
                     except OSError:
