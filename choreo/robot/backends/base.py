@@ -57,12 +57,10 @@ class Trajectory:
 
     @classmethod
     def from_plan(cls, plan: Any, kind: Kind, trial: int | None = None) -> Trajectory:
-        """Wrap a planner ``Plan`` (``t`` s, ``q`` deg, ``qd`` deg/s, sampled every cycle)."""
-        t = np.asarray(plan.t, dtype=np.float64)
+        """Wrap a planner ``Plan`` (``q`` deg, ``qd`` deg/s, sampled every ``cycle_s`` s)."""
         q = np.ascontiguousarray(plan.q, dtype=np.float64)
         qd = np.ascontiguousarray(plan.qd, dtype=np.float64)
-        cycle = float(t[1] - t[0]) if t.size > 1 else 0.004
-        return cls(q=q, qd=qd, cycle_s=cycle, kind=kind, trial=trial)
+        return cls(q=q, qd=qd, cycle_s=float(plan.cycle_s), kind=kind, trial=trial)
 
     def resampled(self, cycle_s: float) -> Trajectory:
         """The same motion sampled every ``cycle_s`` (linear interpolation; same end pose)."""
