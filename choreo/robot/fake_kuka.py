@@ -91,11 +91,6 @@ class FakeKukaStats:
     max_accel_deg_s2: NDArray[np.float64] = field(default_factory=lambda: np.zeros(6))
     stopped_reason: str | None = None
 
-    @property
-    def max_latency_s(self) -> float:
-        """Largest in-time answer latency (s), 0 when none."""
-        return max(self.latencies_s, default=0.0)
-
     def as_dict(self) -> dict[str, Any]:
         """Summary for JSON: counters and latency percentiles (ms)."""
         lat = np.asarray(self.latencies_s) * 1e3

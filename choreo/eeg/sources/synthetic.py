@@ -164,11 +164,6 @@ class SyntheticEEG(SourceBase):
         """Stream description (labels of the profile, units uV)."""
         return self._info
 
-    @property
-    def samples_generated(self) -> int:
-        """Samples produced so far."""
-        return self._n
-
     def _relaxation_at(self, t: float) -> float:
         level = self.relaxation(t) if callable(self.relaxation) else self.relaxation
         return float(np.clip(level, 0.0, 1.0))
