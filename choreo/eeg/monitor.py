@@ -114,9 +114,7 @@ def run_score_command(
 
         console.print(f"plot: {plot_score(result, plot_out)}")
     if save_baseline is not None:
-        from choreo.eeg.pipeline import load_baseline
-
-        load_baseline(file, device, settings).save(save_baseline)
+        result.baseline_of_all_windows(settings.feedback).save(save_baseline)
         console.print(f"baseline (all accepted windows of this file): {save_baseline}")
     return result
 

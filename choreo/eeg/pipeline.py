@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from choreo.eeg.quality import (
     describe_reasons,
     quality_level,
 )
-from choreo.eeg.settings import EegSettings
+from choreo.eeg.settings import EegSettings, FeedbackSettings
 from choreo.eeg.stream import Chunk, FloatArray, StreamInfo
 from choreo.errors import InputError
 
@@ -401,6 +402,18 @@ class ScoreResult:
         """Share of windows with at least one accepted frontal channel."""
         return float(self.windows.frontal_accepted.mean())
 
+    def baseline_of_all_windows(self, settings: FeedbackSettings) -> Baseline:
+        """A baseline from every accepted frontal window of this recording.
+
+        What :func:`load_baseline` of the same file gives with the same settings,
+        without reading and processing it again (band power and acceptance do not
+        depend on the baseline).
+        """
+        frontal = [i for i, c in enumerate(self.channels) if c.frontal]
+        return _frontal_baseline(
+            self.windows, frontal, self.frontal_names, settings, str(self.path)
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: summary, channels and the per-window values (NaN -> null)."""
         w = self.windows
@@ -492,12 +505,23 @@ def load_baseline(
     except InputError as exc:
         raise InputError(f"{p}: {exc}") from None
     w = pipe.push_windows(rec.as_chunk())
+    return _frontal_baseline(w, pipe._fpos, pipe.frontal_names, settings.feedback, str(p))
+
+
+def _frontal_baseline(
+    w: PipelineWindows,
+    frontal: Sequence[int] | NDArray[np.intp],
+    names: tuple[str, ...],
+    settings: FeedbackSettings,
+    where: str,
+) -> Baseline:
+    """Baseline from the accepted windows of the frontal columns of ``w``."""
     return Baseline.from_windows(
-        pipe.frontal_names,
-        w.rel_alpha[:, pipe._fpos] + w.rel_theta[:, pipe._fpos],
-        w.accepted[:, pipe._fpos],
-        settings.feedback,
-        where=str(p),
+        names,
+        w.rel_alpha[:, frontal] + w.rel_theta[:, frontal],
+        w.accepted[:, frontal],
+        settings,
+        where=where,
     )
 
 

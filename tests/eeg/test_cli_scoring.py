@@ -68,6 +68,12 @@ def test_score_prints_the_table_and_writes_json_plot_and_baseline(tmp_path: Path
     assert 0.2 < d["summary"]["relaxation_index"] < 0.8
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out_png.stat().st_size > 20_000
+    # The saved baseline is the one the file gives as a --baseline recording.
+    from choreo.eeg.feedback import Baseline
+    from choreo.eeg.pipeline import load_baseline
+    from choreo.eeg.settings import load_eeg_settings
+
+    assert Baseline.load(base) == load_baseline(rec, settings=load_eeg_settings())
     # A relaxed recording scored against the rest baseline comes out positive.
     relaxed = _synthetic_csv(tmp_path / "relaxed.csv", 30.0, 0.95, seed=4)
     res = runner.invoke(
