@@ -3,7 +3,9 @@ the simulator, real OSC, LabRecorder's XDF read back, and the replay agreeing wi
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -83,6 +85,24 @@ def test_session_end_to_end(tmp_path: Path, eeg: PausableEEG, bridge_process) ->
     assert rep.n_scores == 3
     assert rep.max_score_diff <= 1e-6
     assert rep.n_proposals == rep.n_proposals_same == 3
+
+    # A tampered copy: the replay says where and why it differs.
+    copy = tmp_path / "tampered"
+    shutil.copytree(result.path, copy)
+    lines = (copy / "trials.jsonl").read_text().splitlines()
+    for i, line in enumerate(lines):
+        rec = json.loads(line)
+        if rec.get("kind") == "trial" and rec["trial"] == trials[1]["trial"]:
+            rec["score"] += 0.01
+            rec["vector"][0] = (rec["vector"][0] + 1) % 256
+            lines[i] = json.dumps(rec)
+    (copy / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    bad = replay_session(copy)
+    assert not bad.agrees
+    by_id = {c.trial: c for c in bad.trials}
+    problems = " ".join(by_id[trials[1]["trial"]].problems)
+    assert "score differs by 0.01" in problems
+    assert "proposal differs in 1 of 196 values" in problems
 
     report = make_report(result.path, gif=False)
     assert {p.name for p in report.figures} >= {"scores.png", "eeg.png"}
