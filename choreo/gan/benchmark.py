@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -500,7 +501,8 @@ def run_learning_benchmark(
     for spec in specs:
         load_participant(spec, 0)  # fail early, with the participant's own error
     max_b = budgets[-1]
-    console = Console()
+    # Piped or logged output gets a table wide enough to stay readable.
+    console = Console() if sys.stdout.isatty() else Console(width=150)
     t0 = time.perf_counter()
     ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in range(seeds)]
     ckpt = str(checkpoint) if checkpoint is not None else None

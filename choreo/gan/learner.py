@@ -91,7 +91,7 @@ class LearnerSettings(StrictModel):
     #: Expected-improvement margin, in units of the rank-normal scores.
     xi: float = Field(0.01, ge=0.0)
     #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
-    prior_beta: float = Field(10.0, ge=0.0)
+    prior_beta: float = Field(2.0, ge=0.0)
     #: Rank weights exp(-rank / (temperature * n)); rank 0 is the best score.
     rank_temperature: float = Field(0.3, gt=0.0)
     #: Pseudo-count pulling the fine-tuned input layer towards the prior N(0, I).
@@ -100,7 +100,7 @@ class LearnerSettings(StrictModel):
     inflation: float = Field(1.5, ge=1.0)
     #: Latents are kept within sqrt(latent_dim) + radius_margin of the origin,
     #: where the generator was trained.
-    radius_margin: float = Field(1.5, ge=0.0)
+    radius_margin: float = Field(3.0, ge=0.0)
     #: Candidates tried when the best ones fail the safety check.
     max_tries: int = Field(64, ge=1)
 
