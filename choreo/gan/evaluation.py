@@ -114,6 +114,29 @@ def joint_trajectories(
     return kf, du
 
 
+def structure(vectors: NDArray[np.uint8]) -> dict[str, float]:
+    """How crisp the motion is, from the bytes of keyframes 2..28 (1 is reached from HOME).
+
+    Returns
+    -------
+    dict
+        ``held_axes``: share of (choreography, axis) pairs that hold still (range
+        <= 2 bytes); ``roughness``: median over moving axes (range > 10 bytes) of
+        sum |second difference| / sum |first difference| (about 0 for a ramp, 2
+        for noise); ``moving_range``: median byte range of the moving axes.
+    """
+    k = vectors.reshape(-1, 28, 7)[:, 1:, :6].astype(np.float64)
+    span = k.max(axis=1) - k.min(axis=1)
+    moving = span > 10
+    d1 = np.abs(np.diff(k, axis=1)).sum(axis=1)
+    d2 = np.abs(np.diff(k, n=2, axis=1)).sum(axis=1)
+    return {
+        "held_axes": float((span <= 2).mean()),
+        "roughness": float(np.median(d2[moving] / d1[moving])) if moving.any() else 0.0,
+        "moving_range": float(np.median(span[moving])) if moving.any() else 0.0,
+    }
+
+
 def _nn(
     a: NDArray[np.float32], b: NDArray[np.float32], exclude_self: bool = False
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
@@ -183,7 +206,11 @@ def diversity(
             float(covered_ref[mask].mean()) if mask.any() else float("nan")
         )
 
+    crisp = structure(samples)
+    crisp_ref = structure(held_out)
     return {
+        **crisp,
+        **{f"held_out_{k}": v for k, v in crisp_ref.items()},
         "pairwise_rms_deg": _mean_pairwise(s_kf[: min(n, 1000)]),
         "corpus_pairwise_rms_deg": _mean_pairwise(t_kf[sub[:1000]]),
         "nn_train_deg": float(np.median(s_nn)),

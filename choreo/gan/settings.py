@@ -68,6 +68,10 @@ class TrainingSettings(StrictModel):
     lr_critic: float = Field(1e-4, gt=0.0)
     beta1: float = Field(0.5, ge=0.0, lt=1.0)
     beta2: float = Field(0.9, ge=0.0, lt=1.0)
+    #: Epochs of VAE pretraining of the generator before the adversarial steps (0: none).
+    warm_start_epochs: int = Field(0, ge=0)
+    warm_start_beta: float = Field(0.05, ge=0.0)  # weight of the VAE's KL term
+    warm_start_lr: float = Field(1e-3, gt=0.0)
     #: Samples drawn from the trained generator to measure validity and diversity.
     eval_samples: int = Field(1000, ge=10)
     #: CPU threads torch may use (results depend on it, see :mod:`choreo.gan.train`).

@@ -138,3 +138,19 @@ def test_measures_tell_copies_and_collapse_from_a_varied_generator(cfg: RobotCon
     assert v.share == 1.0
     assert v.strict_share == pytest.approx(0.8)  # ... but not as requested
     assert v.strict_reasons == {"timing": 1}
+
+
+def test_structure_tells_held_axes_ramps_and_noise() -> None:
+    from choreo.gan.evaluation import structure
+
+    k = np.zeros((3, 28, 7), np.uint8)
+    k[:, :, :6] = 100  # every axis held
+    k[1, :, 0] = np.arange(28) * 5  # A1 ramps
+    k[2, :, 0] = np.random.default_rng(0).integers(0, 256, 28)  # A1 is noise
+    s = structure(k.reshape(3, 196))
+    assert s["held_axes"] == pytest.approx(16 / 18)
+    # moving axes: the ramp (roughness 0) and the noise (roughness > 1): median between
+    ramp, noise = structure(k[1:2].reshape(1, 196)), structure(k[2:3].reshape(1, 196))
+    assert ramp["roughness"] == 0.0
+    assert ramp["moving_range"] == 26 * 5  # keyframes 2..28
+    assert noise["roughness"] > 1.0
