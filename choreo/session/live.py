@@ -870,6 +870,12 @@ def run_session(
         store = SessionStore.open(resume)
         removed = store.repair()
         settings = store.settings()
+        done = len(store.scored_trials())
+        if done >= settings.trials.count:
+            raise InputError(
+                f"{store.path}: all {settings.trials.count} trials are scored already; nothing "
+                "to resume (raise trials.count in its config.json to go on)"
+            )
         if removed:
             store.append(
                 {"kind": "note", "text": f"cut {removed} bytes of a torn last line on resume"}
