@@ -614,12 +614,16 @@ class LiveSession:
                 self._rest(s.rest_s)
 
     def _update_best(self) -> None:
-        if self.learner is not None and self.learner.n_observations:
-            best = self.learner.recommend()
-            for r in self.records:
-                if r.get("status") == "scored" and r["vector"] == best.tolist():
-                    self.status.best_trial = int(r["n"])
-                    self.status.best_score = float(r["score"])
+        """The learner's recommendation, for the view (the trial, its score, its shape)."""
+        if self.learner is None or not self.learner.n_observations:
+            return
+        best = self.learner.recommend()
+        for r in self.records:
+            if r.get("status") == "scored" and r["vector"] == best.tolist():
+                if self.status.best_trial != int(r["n"]):
+                    self.status.best_note = _describe(best)
+                self.status.best_trial = int(r["n"])
+                self.status.best_score = float(r["score"])
 
     def _rest(self, seconds: float) -> None:
         self.status.phase = "rest"
@@ -830,6 +834,21 @@ class LiveSession:
             except Exception as exc:  # a broken part must not keep the others open
                 self.view.say(f"[red]while stopping ({what}): {exc}[/red]")
         self.status.phase = "stopped"
+
+
+def _describe(vector: np.ndarray) -> str:
+    """A few words on a choreography: duration and the flange's reach (display only)."""
+    try:
+        from choreo.robot.config import load_robot_config
+        from choreo.robot.kr6 import forward_kinematics
+        from choreo.robot.trajectory import plan_choreography
+
+        plan = plan_choreography(vector, load_robot_config())
+        xyz = forward_kinematics(plan.q[:: max(1, len(plan.q) // 400)])
+        span = float(np.linalg.norm(xyz.max(axis=0) - xyz.min(axis=0)))
+        return f"({plan.duration:.0f} s, flange moves within {span:.2f} m)"
+    except Exception:  # display only
+        return ""
 
 
 def session_meta(settings: SessionSettings) -> dict[str, Any]:

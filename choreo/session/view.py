@@ -45,6 +45,8 @@ class SessionStatus:
     scores: list[float | None] = field(default_factory=list)
     best_trial: int | None = None
     best_score: float = math.nan
+    #: A few words on the best choreography (duration, reach).
+    best_note: str = ""
     events: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
@@ -71,6 +73,10 @@ def sparkline(values: list[float | None], width: int = 60) -> Text:
     return out
 
 
+def _num(x: float, spec: str) -> str:
+    return "—" if not math.isfinite(x) else format(x, spec)
+
+
 def render_status(s: SessionStatus) -> Panel:
     """The whole view as one rich renderable."""
     head = Table.grid(padding=(0, 2))
@@ -84,12 +90,11 @@ def render_status(s: SessionStatus) -> Panel:
     )
     head.add_row(
         "score",
-        "—"
-        if math.isnan(s.score)
-        else f"{s.score:+.2f} z   (alpha {s.rel_alpha:.2f}, theta {s.rel_theta:.2f})",
+        f"{_num(s.score, '+.2f')} z   (relative alpha {_num(s.rel_alpha, '.2f')}, "
+        f"theta {_num(s.rel_theta, '.2f')})",
     )
     if s.best_trial is not None:
-        head.add_row("best", f"trial {s.best_trial}: {s.best_score:+.2f} z")
+        head.add_row("best", f"trial {s.best_trial}: {s.best_score:+.2f} z  {s.best_note}")
     head.add_row("robot", s.backend or "—")
     head.add_row("EEG", s.eeg or "—")
 
