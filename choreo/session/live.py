@@ -104,7 +104,46 @@ def versions() -> dict[str, str]:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             out[pkg] = "absent"
+    commit = _source_commit()
+    if commit:
+        out["choreo_source"] = commit
     return out
+
+
+def _source_commit() -> str:
+    """The git commit of choreo's source (``-dirty`` with uncommitted changes), or ``""``."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return ""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                "choreo",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return head + ("-dirty" if dirty else "")
 
 
 def _fsync_file(path: Path) -> None:
@@ -851,12 +890,23 @@ def _describe(vector: np.ndarray) -> str:
         return ""
 
 
+def file_sha256(path: str | os.PathLike[str]) -> str | None:
+    """SHA-256 of a file (hex), or None when it cannot be read."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def session_meta(settings: SessionSettings) -> dict[str, Any]:
-    """``meta.json`` of a new session: versions, seeds, host."""
+    """``meta.json`` of a new session: versions, seeds, the prior's checksum, host."""
     return {
         "versions": versions(),
         "seeds": {"learner": settings.learner.seed},
         "prior_checkpoint": settings.learner.checkpoint,
+        "prior_sha256": file_sha256(settings.learner.checkpoint),
         "host": platform.node(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -58,6 +58,8 @@ class ReplayResult:
     n_proposals: int
     n_proposals_same: int
     problems: list[str]
+    #: What changed since the live run (prior, library versions): the likely "why".
+    notes: list[str] = field(default_factory=list)
 
     @property
     def agrees(self) -> bool:
@@ -168,6 +170,26 @@ def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
     return proposals
 
 
+def _environment_changes(store: SessionStore) -> list[str]:
+    """What differs from the live run and can change the numbers: prior, versions."""
+    from choreo.session.live import file_sha256, versions
+
+    meta = store.meta()
+    out = []
+    recorded = meta.get("prior_sha256")
+    now = file_sha256(store.settings().learner.checkpoint)
+    if recorded and now and recorded != now:
+        out.append(
+            f"the prior checkpoint {store.settings().learner.checkpoint} changed since the "
+            "session (sha256 differs): proposals may differ"
+        )
+    then = meta.get("versions") or {}
+    for pkg, v in versions().items():
+        if pkg in then and then[pkg] != v:
+            out.append(f"{pkg} {then[pkg]} at the session, {v} now")
+    return out
+
+
 def replay_session(
     path: str | os.PathLike[str], tolerance: float = 1e-6, progress: Any = None
 ) -> ReplayResult:
@@ -226,6 +248,7 @@ def replay_session(
         n_proposals=n_prop,
         n_proposals_same=sum(bool(c.vector_same) for c in comparisons),
         problems=problems,
+        notes=_environment_changes(store),
     )
     write_json_atomic(
         store.path / "replay.json",
@@ -237,6 +260,7 @@ def replay_session(
             "n_proposals": n_prop,
             "n_proposals_same": result.n_proposals_same,
             "problems": problems,
+            "notes": result.notes,
             "trials": [asdict(c) for c in comparisons],
         },
     )

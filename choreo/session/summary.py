@@ -112,6 +112,8 @@ def print_replay_result(result: Any) -> None:
     console.print(table)
     for p in result.problems:
         console.print(f"[red]{p}[/red]")
+    for n in result.notes:
+        console.print(f"[yellow]changed since the session: {n}[/yellow]")
     verdict = "[green]agrees[/green]" if result.agrees else "[red]differs[/red]"
     console.print(
         f"replay {verdict}: {result.n_scores} scores, "
