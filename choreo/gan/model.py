@@ -60,7 +60,8 @@ def to_bytes(x: Tensor) -> np.ndarray:
     return torch.clamp(torch.round(x.detach()), 0.0, 255.0).to(torch.uint8).cpu().numpy()
 
 
-def _mlp(n_in: int, hidden: int, layers: int, n_out: int) -> nn.Sequential:
+def dense_stack(n_in: int, hidden: int, layers: int, n_out: int) -> nn.Sequential:
+    """``layers`` dense layers of width ``hidden`` with leaky ReLU, then a linear output."""
     mods: list[nn.Module] = []
     width = n_in
     for _ in range(layers):
@@ -120,7 +121,7 @@ class Generator(nn.Module):
         self.architecture = architecture
         self.body: nn.Module
         if architecture == "mlp":
-            self.body = _mlp(latent_dim, hidden, layers, VECTOR_LEN)
+            self.body = dense_stack(latent_dim, hidden, layers, VECTOR_LEN)
         elif architecture == "conv":
             self.body = _ConvBody(latent_dim, hidden, layers)
         else:
@@ -175,7 +176,7 @@ class Critic(nn.Module):
         self.steps = steps
         n_in = VECTOR_LEN + (N_KEYFRAMES - 1) * BYTES_PER_KEYFRAME * int(steps)
         # No normalisation layers: the gradient penalty is per sample.
-        self.body = _mlp(n_in, hidden, layers, 1)
+        self.body = dense_stack(n_in, hidden, layers, 1)
 
     @classmethod
     def from_settings(cls, model: ModelSettings) -> Critic:

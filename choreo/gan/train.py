@@ -47,7 +47,7 @@ from choreo.gan.checkpoint import (
     versions,
 )
 from choreo.gan.evaluation import diversity, validity
-from choreo.gan.model import VECTOR_LEN, Critic, Generator, _mlp, dequantise, to_unit
+from choreo.gan.model import VECTOR_LEN, Critic, Generator, dense_stack, dequantise, to_unit
 from choreo.gan.prior import FAMILIES, SegmentTiming, build_corpus
 from choreo.gan.settings import GanSettings, load_gan_settings
 
@@ -94,7 +94,7 @@ def _warm_start(
     """
     tr = settings.training
     d = settings.model.latent_dim
-    encoder = _mlp(VECTOR_LEN, settings.model.generator_hidden, 2, 2 * d)
+    encoder = dense_stack(VECTOR_LEN, settings.model.generator_hidden, 2, 2 * d)
     params = list(encoder.parameters()) + list(generator.parameters())
     opt = torch.optim.Adam(params, lr=tr.warm_start_lr)
     n, b = data.shape[0], tr.batch_size

@@ -26,6 +26,7 @@ generator_hidden = 16
 generator_layers = 2
 critic_hidden = 16
 critic_layers = 2
+critic_input = "values+steps"
 
 [corpus]
 size = 64
@@ -36,6 +37,7 @@ seed = {seed}
 steps = 4
 batch_size = 16
 critic_steps = 2
+warm_start_epochs = 1
 eval_samples = 10
 threads = 1
 """
