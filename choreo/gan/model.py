@@ -96,6 +96,27 @@ class _ConvBody(nn.Module):
         return out.transpose(1, 2).reshape(-1, VECTOR_LEN)  # keyframe-major like the codec
 
 
+class _GatedBody(nn.Module):
+    """Dense body whose output holds an axis still when its gate closes.
+
+    Per byte channel c (A1..A6, duration): a base level, a gate in (0, 1) and a
+    motion over the 28 keyframes; the logit is ``base_c + gate_c * motion_tc``.
+    The corpus holds about half its axes exactly still; with a closed gate the
+    generator can do so too, instead of having to cancel 27 outputs exactly.
+    """
+
+    def __init__(self, latent_dim: int, hidden: int, layers: int) -> None:
+        super().__init__()
+        self.body = dense_stack(latent_dim, hidden, layers, VECTOR_LEN + 2 * BYTES_PER_KEYFRAME)
+
+    def forward(self, z: Tensor) -> Tensor:
+        h = self.body(z)
+        c = BYTES_PER_KEYFRAME
+        base, gate = h[:, None, :c], torch.sigmoid(h[:, None, c : 2 * c])
+        motion = h[:, 2 * c :].reshape(-1, N_KEYFRAMES, c)
+        return (base + gate * motion).reshape(-1, VECTOR_LEN)
+
+
 class Generator(nn.Module):
     """Latent ``(n, latent_dim)`` -> ``(n, 196)`` on the dequantised byte scale.
 
@@ -105,8 +126,9 @@ class Generator(nn.Module):
         Size of the latent (standard normal).
     hidden, layers : int
         Width and depth of the body.
-    architecture : {"mlp", "conv"}
-        Dense body, or a 1-D convolution over the 28 keyframes.
+    architecture : {"mlp", "conv", "gated"}
+        Dense body, a 1-D convolution over the 28 keyframes, or a dense body
+        with a gate per axis that can hold the axis still.
     """
 
     def __init__(
@@ -124,6 +146,8 @@ class Generator(nn.Module):
             self.body = dense_stack(latent_dim, hidden, layers, VECTOR_LEN)
         elif architecture == "conv":
             self.body = _ConvBody(latent_dim, hidden, layers)
+        elif architecture == "gated":
+            self.body = _GatedBody(latent_dim, hidden, layers)
         else:
             raise ValueError(f"unknown generator architecture {architecture!r}")
 

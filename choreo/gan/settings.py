@@ -23,8 +23,9 @@ class ModelSettings(StrictModel):
     """Shapes of the generator and the critic; a checkpoint must match them to load."""
 
     latent_dim: int = Field(12, ge=2, le=64)
-    #: ``"mlp"``: dense layers; ``"conv"``: a 1-D convolution over the 28 keyframes.
-    architecture: Literal["mlp", "conv"] = "mlp"
+    #: ``"mlp"``: dense layers; ``"conv"``: a 1-D convolution over the 28 keyframes;
+    #: ``"gated"``: dense layers with a gate per axis that can hold it still.
+    architecture: Literal["mlp", "conv", "gated"] = "mlp"
     generator_hidden: int = Field(256, ge=8, le=2048)
     generator_layers: int = Field(3, ge=1, le=8)
     critic_hidden: int = Field(256, ge=8, le=2048)
