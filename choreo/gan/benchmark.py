@@ -289,6 +289,34 @@ def run_method(
     }
 
 
+def _pinned_checkpoint(checkpoint: str | os.PathLike[str] | None) -> tuple[Path, str]:
+    """A private copy of the checkpoint, named by its SHA-256, so that every run of this
+    benchmark uses the same weights even if the file is replaced meanwhile."""
+    import shutil
+    import tempfile
+
+    from choreo.gan.checkpoint import DEFAULT_CHECKPOINT
+
+    src = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+    if not src.is_file():
+        from choreo.errors import InputError
+
+        raise InputError(f"{src}: checkpoint not found")
+    data = src.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    folder = Path(tempfile.gettempdir()) / "choreo-bench-checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    dst = folder / f"{sha[:16]}.safetensors"
+    if not dst.is_file():
+        tmp = dst.with_name(dst.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dst)
+    json_src = src.with_suffix(".json")
+    if json_src.is_file():
+        shutil.copyfile(json_src, dst.with_suffix(".json"))
+    return dst, sha
+
+
 def _run_here(fn: Callable[[Any], Any], arg: Any) -> Future[Any]:
     """Run ``fn(arg)`` now and wrap the result like an executor would."""
     fut: Future[Any] = Future()
@@ -505,7 +533,8 @@ def run_learning_benchmark(
     console = Console() if sys.stdout.isatty() else Console(width=150)
     t0 = time.perf_counter()
     ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in range(seeds)]
-    ckpt = str(checkpoint) if checkpoint is not None else None
+    ckpt_path, ckpt_sha = _pinned_checkpoint(checkpoint)
+    ckpt = str(ckpt_path)
     jobs = [(spec, s, m, max_b, ckpt) for spec in specs for s in range(seeds) for m in methods]
     refs: dict[tuple[str, int], Reference] = {}
     runs: list[dict[str, Any]] = []
@@ -564,9 +593,8 @@ def run_learning_benchmark(
             f"{timing['learner_update_s']['median'] * 1e3:.1f} ms, max "
             f"{timing['learner_update_s']['max'] * 1e3:.1f} ms"
         )
-    from choreo.gan.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from choreo.gan.checkpoint import load_checkpoint
 
-    ckpt_path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     ckpt_meta = load_checkpoint(ckpt_path)[2]
     doc: dict[str, Any] = {
         "settings": {
@@ -575,8 +603,11 @@ def run_learning_benchmark(
             "seeds": seeds,
             "methods": list(methods),
             "target": TARGET,
-            "checkpoint": str(ckpt_path),
-            "checkpoint_sha256": ckpt_meta.tensors_sha256,
+            "checkpoint": str(checkpoint)
+            if checkpoint is not None
+            else "models/prior.safetensors",
+            "checkpoint_file_sha256": ckpt_sha,
+            "checkpoint_tensors_sha256": ckpt_meta.tensors_sha256,
             "checkpoint_created_utc": ckpt_meta.created_utc,
         },
         "references": [refs[k].__dict__ for k in sorted(refs)],

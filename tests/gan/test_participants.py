@@ -47,7 +47,7 @@ def test_true_value_batch_matches_single_and_motions_beat_random(
     single = np.array([p.true_value(v) for v in vectors])
     np.testing.assert_allclose(batch, single, rtol=0, atol=1e-12)
     # Structured procedural motion relaxes more than uniform random bytes (which thrash).
-    assert np.median(batch[:60]) > np.median(batch[60:]) + 0.2 * pm.EFFECT_RANGE_Z
+    assert np.median(batch[:60]) > np.median(batch[60:]) + 0.08 * pm.EFFECT_RANGE_Z
 
 
 def test_noise_is_heavy_tailed_with_the_calibrated_scale(vectors: np.ndarray) -> None:
