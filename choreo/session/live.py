@@ -752,7 +752,12 @@ class LiveSession:
         out = scoring.score_trial(
             self.pipeline, self.samples, started, done, s.trials.min_windows, s.trials.settle_s
         )
-        record.update(score=out.score, rejected_share=out.rejected_share, n_windows=out.n_windows)
+        record.update(
+            score=out.score,
+            rejected_share=out.rejected_share,
+            n_windows=out.n_windows,
+            window_t=list(out.window_t) if out.window_t else None,
+        )
         if not out.valid:
             record.update(status="invalid", cause="artefacts", reason=out.reason)
             return "invalid"

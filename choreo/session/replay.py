@@ -103,12 +103,19 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
             problems.append(str(exc))
             continue
         first = float(run["first_sample_t"])
-        i0 = int(np.searchsorted(rec.timestamps, first - 1e-6))
-        if i0 >= rec.n_samples or abs(rec.timestamps[i0] - first) > 1e-4:
+        # The live inlet and LabRecorder correct the sender's clock separately (both ~0 on
+        # one machine, but not bit-equal): find the live first sample by its nearest stamp
+        # and put the whole part on the live clock.
+        i0 = int(np.argmin(np.abs(rec.timestamps - first))) if rec.n_samples else 0
+        half_period = 0.5 / rec.info.sfreq
+        if not rec.n_samples or abs(rec.timestamps[i0] - first) > half_period:
             problems.append(
                 f"{part.name}: the first live sample (t={first:.6f}) is not in the recording; "
                 "scores will differ"
             )
+            delta = 0.0
+        else:
+            delta = first - float(rec.timestamps[i0])
         pipeline = scoring.build_pipeline(rec.info, settings.scoring, settings.eeg.device)
         calibrate_after = None
         if baseline is not None:
@@ -116,12 +123,16 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
         elif baseline_rec is not None:
             calibrate_after = float(baseline_rec["after_t"])
         samples: list[Any] = []
-        data, ts = rec.data, rec.timestamps
+        data, ts = rec.data, rec.timestamps + delta
         for j in range(i0, rec.n_samples, REPLAY_CHUNK):
             k = min(j + REPLAY_CHUNK, rec.n_samples)
             new = pipeline.push(Chunk(data[j:k], ts[j:k]))
             samples.extend(new)
-            if calibrate_after is not None and samples and samples[-1].t >= calibrate_after - 1e-9:
+            if (
+                calibrate_after is not None
+                and samples
+                and samples[-1].t >= calibrate_after - scoring.hop_s(pipeline) / 2
+            ):
                 assert baseline_rec is not None
                 baseline = scoring.calibrate(
                     pipeline, float(baseline_rec["start"]), float(baseline_rec["end"])
@@ -134,14 +145,28 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
         for t in trials:
             if t.get("started") is None or t.get("done") is None:
                 continue
-            outcomes[int(t["trial"])] = scoring.score_trial(
-                pipeline,
-                samples,
-                float(t["started"]),
-                float(t["done"]),
-                settings.trials.min_windows,
-                settings.trials.settle_s,
-            )
+            if t.get("window_t") and rec.n_samples and float(t["window_t"][1]) > ts[-1]:
+                problems.append(
+                    f"trial {t['trial']}: {part.name} ends at t={ts[-1]:.3f}, before its last "
+                    f"window (t={float(t['window_t'][1]):.3f}): the session was killed within "
+                    "a second of it and LabRecorder had not written those samples"
+                )
+            if t.get("window_t"):
+                # The windows live used, found again within half a hop (clock noise).
+                half_hop = scoring.hop_s(pipeline) / 2
+                lo, hi = float(t["window_t"][0]) - half_hop, float(t["window_t"][1]) + half_hop
+                outcomes[int(t["trial"])] = scoring.score_windows(
+                    pipeline, samples, lo, hi, settings.trials.min_windows
+                )
+            else:
+                outcomes[int(t["trial"])] = scoring.score_trial(
+                    pipeline,
+                    samples,
+                    float(t["started"]),
+                    float(t["done"]),
+                    settings.trials.min_windows,
+                    settings.trials.settle_s,
+                )
     return outcomes, problems
 
 

@@ -25,6 +25,8 @@ class TrialOutcome:
     n_windows: int
     valid: bool
     reason: str = ""
+    #: End times (LSL s) of the first and last window in the interval, if any.
+    window_t: tuple[float, float] | None = None
 
 
 def session_eeg_settings(scoring: dict[str, Any]) -> Any:
@@ -79,6 +81,13 @@ def restore_baseline(pipeline: Any, baseline: dict[str, Any]) -> None:
     pipeline.set_baseline(Baseline.from_dict(baseline))
 
 
+def trial_interval(start: float, end: float, settle_s: float) -> tuple[float, float]:
+    """The window ends that make a trial's score: ``[start + settle, end]`` (LSL s), with
+    ``settle = min(settle_s, (end - start) / 2)``: the windows inside the performance (a
+    short one keeps its second half)."""
+    return start + min(settle_s, max(end - start, 0.0) / 2), end
+
+
 def score_trial(
     pipeline: Any,
     samples: list[Any],
@@ -88,12 +97,21 @@ def score_trial(
     settle_s: float = 0.0,
 ) -> TrialOutcome:
     """The trial score from the feedback samples whose window ends lie in
-    ``[start + settle, end]`` (LSL s), ``settle = min(settle_s, (end - start) / 2)``: the
-    windows inside the performance (a short one keeps its second half)."""
+    :func:`trial_interval`; ``window_t`` of the outcome holds the first and last of them."""
+    lo, hi = trial_interval(start, end, settle_s)
+    return score_windows(pipeline, samples, lo, hi, min_windows)
+
+
+def score_windows(
+    pipeline: Any, samples: list[Any], lo: float, hi: float, min_windows: int
+) -> TrialOutcome:
+    """The robust mean (:func:`~choreo.eeg.feedback.aggregate_interval`) of the windows
+    ending in ``[lo, hi]`` (LSL s)."""
     from choreo.eeg.feedback import aggregate_interval
 
-    first = start + min(settle_s, max(end - start, 0.0) / 2)
-    ts = aggregate_interval(samples, first, end, trim=pipeline.settings.feedback.trim)
+    ts = aggregate_interval(samples, lo, hi, trim=pipeline.settings.feedback.trim)
+    inside = [x.t for x in samples if lo <= x.t <= hi]
+    window_t = (float(inside[0]), float(inside[-1])) if inside else None
     score = float(ts.score)
     if ts.n_windows < min_windows or not math.isfinite(score):
         return TrialOutcome(
@@ -104,5 +122,11 @@ def score_trial(
             f"only {ts.n_windows} accepted windows"
             if ts.n_windows < min_windows
             else "no finite score",
+            window_t,
         )
-    return TrialOutcome(score, float(ts.rejected_share), int(ts.n_windows), True)
+    return TrialOutcome(score, float(ts.rejected_share), int(ts.n_windows), True, "", window_t)
+
+
+def hop_s(pipeline: Any) -> float:
+    """Time between two feedback windows (s)."""
+    return float(pipeline.bandpower.plan.hop_s)

@@ -139,6 +139,7 @@ def fast_settings(
     trials: int = 3,
     record: bool = True,
     check: bool = False,
+    rest_s: float = 0.1,
     **over: object,
 ) -> SessionSettings:
     """Session settings for tests: short baseline, short rest, no live view."""
@@ -154,7 +155,7 @@ def fast_settings(
             check=check, required="medium", hold_s=0.3, timeout_s=10, on_timeout="abort"
         ),
         baseline=BaselineSettings(duration_s=2.5),
-        trials=TrialSettings(count=trials, rest_s=0.1, start_timeout_s=3),
+        trials=TrialSettings(count=trials, rest_s=rest_s, start_timeout_s=3),
         feedback=FeedbackOutput(osc_port=0),
         recording=RecordingSettings(enabled=record),
         learner=LearnerConnection(checkpoint=PRIOR, seed=3),

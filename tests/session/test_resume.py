@@ -29,7 +29,9 @@ def _children(pid: int) -> list[int]:
 
 def test_kill_9_and_resume(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
     bridge = bridge_process(speed=40.0)
-    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=3)
+    # A rest longer than the wait before the kill: the kill lands in the rest after trial 2,
+    # over a second after trial 2 ended (LabRecorder writes about twice a second).
+    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=4, rest_s=1.5)
     code = (
         "import sys\n"
         "from choreo.session.live import run_session\n"
@@ -49,9 +51,7 @@ def test_kill_9_and_resume(tmp_path: Path, eeg: PausableEEG, bridge_process) -> 
             assert proc.poll() is None, "the session ended before it could be killed"
             time.sleep(0.05)
         assert store is not None
-        # Inside trial 3, over a second after trial 2 ended: LabRecorder writes about twice
-        # a second, so the XDF holds every sample trial 2 was scored from.
-        time.sleep(1.2)
+        time.sleep(1.0)
         children = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -65,7 +65,7 @@ def test_kill_9_and_resume(tmp_path: Path, eeg: PausableEEG, bridge_process) -> 
     result = run_session(resume=store.path)
     assert result.stopped == "completed"
     scored = store.scored_trials()
-    assert [t["n"] for t in scored] == [1, 2, 3]
+    assert [t["n"] for t in scored] == [1, 2, 3, 4]
     assert scored[: len(before)] == before  # nothing complete was lost or changed
     ids = [t["trial"] for t in store.trials()]
     assert ids == sorted(set(ids))
@@ -76,7 +76,7 @@ def test_kill_9_and_resume(tmp_path: Path, eeg: PausableEEG, bridge_process) -> 
 
     rep = replay_session(store.path)
     assert rep.agrees, [c.problems for c in rep.trials] + rep.problems
-    assert rep.n_proposals == rep.n_proposals_same == 3
+    assert rep.n_proposals == rep.n_proposals_same == 4
     assert rep.max_score_diff <= 1e-6
     # The orphaned LabRecorder saw EOF on its stdin and closed part-001 by itself.
     assert not [c for c in children if Path(f"/proc/{c}").exists()]
