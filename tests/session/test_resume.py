@@ -29,9 +29,9 @@ def _children(pid: int) -> list[int]:
 
 def test_kill_9_and_resume(tmp_path: Path, eeg: PausableEEG, bridge_process) -> None:  # type: ignore[no-untyped-def]
     bridge = bridge_process(speed=40.0)
-    # A rest longer than the wait before the kill: the kill lands in the rest after trial 2,
-    # over a second after trial 2 ended (LabRecorder writes about twice a second).
-    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=4, rest_s=1.5)
+    # The kill lands over a second after trial 2 ended (LabRecorder writes about twice a
+    # second, so its samples are on disk) and before trial 3 can end.
+    settings = fast_settings(tmp_path, eeg.src.info.name, bridge.port, trials=4, rest_s=0.6)
     code = (
         "import sys\n"
         "from choreo.session.live import run_session\n"
@@ -51,7 +51,7 @@ def test_kill_9_and_resume(tmp_path: Path, eeg: PausableEEG, bridge_process) -> 
             assert proc.poll() is None, "the session ended before it could be killed"
             time.sleep(0.05)
         assert store is not None
-        time.sleep(1.0)
+        time.sleep(0.9)
         children = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
