@@ -878,6 +878,7 @@ class LiveSession:
             except Exception as exc:  # a broken part must not keep the others open
                 self.view.say(f"[red]while stopping ({what}): {exc}[/red]")
         self.status.phase = "stopped"
+        self.status.message = reason
 
 
 def _describe(vector: np.ndarray) -> str:
