@@ -528,10 +528,10 @@ class Learner:
         if len(same):
             return self.latents[same[0]].copy()
         gen = torch.Generator().manual_seed(self.seed)
-        z = torch.randn(16, self.dim, generator=gen, dtype=torch.float32).requires_grad_(True)
+        z = torch.randn(8, self.dim, generator=gen, dtype=torch.float32).requires_grad_(True)
         target = torch.from_numpy(vector.astype(np.float32))[None]
-        opt = torch.optim.Adam([z], lr=0.05)
-        for _ in range(150):
+        opt = torch.optim.Adam([z], lr=0.08)
+        for _ in range(80):
             opt.zero_grad()
             err = ((self.generator(z) - target) ** 2).mean(dim=1) + 1e-3 * (z**2).sum(dim=1)
             err.sum().backward()
