@@ -14,6 +14,13 @@ What stands in for what:
 The participant sees a choreography when the bridge says ``/choreo/started``; its
 noisy response ``r`` (z units) becomes relaxation ``1 / (1 + exp(-gain r))`` until
 ``/choreo/done``; between trials the relaxation is ``rest_relaxation``.
+
+After the session, ``participant.json`` records what the learner never sees, so the
+report can show what was learned beside the scores: per trial the participant's
+response, its hidden true value, the habituation cost (a motion like the last few
+relaxes less), the relaxation level, and the true value of the learner's
+recommendation after that trial (from the saved checkpoint); and, as a yardstick,
+the true values of choreographies drawn at random from the learner's prior.
 """
 
 from __future__ import annotations
@@ -67,8 +74,9 @@ class SyntheticAudience:
                 )
             self.participant.noise_scale = demo.participant_noise
         self.level = demo.rest_relaxation
-        #: (trial id, response z, true value, relaxation) per performance watched.
-        self.watched: list[tuple[int, float, float, float]] = []
+        #: One row per performance watched: trial, response_z, true_value,
+        #: habituation_z, relaxation.
+        self.watched: list[dict[str, float]] = []
         self.publisher = publish_synthetic(
             demo.device, relaxation=self.relaxation, seed=demo.eeg_seed, name=name, source_id=name
         )
@@ -79,9 +87,28 @@ class SyntheticAudience:
 
     def on_trial_start(self, trial_id: int, vector: np.ndarray) -> None:
         """The robot starts performing ``vector``: the participant responds."""
+        hab = self._habituation_z(vector)  # before respond(), which remembers this motion
         r = float(self.participant.respond(vector))
         self.level = 1.0 / (1.0 + math.exp(-self.demo.gain * r))
-        self.watched.append((trial_id, r, float(self.participant.true_value(vector)), self.level))
+        self.watched.append(
+            {
+                "trial": trial_id,
+                "response_z": r,
+                "true_value": float(self.participant.true_value(vector)),
+                "habituation_z": hab,
+                "relaxation": self.level,
+            }
+        )
+
+    def _habituation_z(self, vector: np.ndarray) -> float:
+        """What habituation takes off this response (z), if the participant has it; else NaN."""
+        import choreo.gan.participants as participants
+
+        similarity = getattr(self.participant, "habituation", None)
+        scale = getattr(participants, "HABITUATION_Z", None)
+        if not callable(similarity) or scale is None:
+            return math.nan
+        return float(scale) * float(similarity(vector))
 
     def on_trial_end(self, trial_id: int) -> None:
         """The performance is over: back to the resting level."""
@@ -108,7 +135,7 @@ class DemoResult:
     session: SessionResult
     duration_s: float
     report: Any
-    watched: list[tuple[int, float, float, float]] = field(default_factory=list)
+    watched: list[dict[str, float]] = field(default_factory=list)
 
 
 def demo_session_settings(base: SessionSettings, eeg_name: str, port: int) -> SessionSettings:
@@ -168,7 +195,7 @@ def run_demo(
         result = run_session(settings, hooks=audience.hooks(), meta=meta)
     finally:
         audience.stop()
-    _write_watched(result.path, audience.watched)
+    _write_watched(result.path, audience, settings.learner.checkpoint)
     report = None
     if demo_file.demo.report:
         from choreo.session.report import make_report
@@ -177,13 +204,67 @@ def run_demo(
     return DemoResult(result, time.monotonic() - t0, report, audience.watched)
 
 
-def _write_watched(path: Path, watched: list[tuple[int, float, float, float]]) -> None:
+#: Choreographies drawn from the learner's prior for the yardstick in participant.json.
+PRIOR_DRAWS = 256
+
+
+def prior_yardstick(
+    participant: Any, checkpoint: str | None, n: int = PRIOR_DRAWS
+) -> dict[str, float]:
+    """True values (z) of ``n`` choreographies drawn at random from the learner's prior.
+
+    What a learner that does not learn would show on average: the median, the 90th
+    percentile and the best of the draws (a fixed draw: seed 0).
+    """
+    from choreo.gan.checkpoint import load_generator
+
+    generator, _ = load_generator(checkpoint)
+    rng = np.random.default_rng(0)
+    vectors = generator.decode_latent(rng.standard_normal((n, generator.latent_dim)))
+    batch = getattr(participant, "true_values", None)
+    values = (
+        np.asarray(batch(vectors), dtype=np.float64)
+        if callable(batch)
+        else np.array([participant.true_value(v) for v in vectors])
+    )
+    return {
+        "n": int(n),
+        "median": float(np.median(values)),
+        "p90": float(np.percentile(values, 90)),
+        "max": float(values.max()),
+    }
+
+
+def recommended_true_values(
+    path: Path, participant: Any, checkpoint: str | None
+) -> dict[int, float]:
+    """{trial id: true value of the learner's recommendation after that trial}."""
+    from choreo.gan.learner import Learner
+    from choreo.session.store import SessionStore
+
+    out: dict[int, float] = {}
+    for r in SessionStore.open(path).trials():
+        if not r.get("checkpoint"):
+            continue
+        learner = Learner.load(path / "checkpoints" / r["checkpoint"], checkpoint=checkpoint)
+        out[int(r["trial"])] = float(participant.true_value(learner.recommend()))
+    return out
+
+
+def _write_watched(path: Path, audience: SyntheticAudience, checkpoint: str | None) -> None:
     from choreo.session.store import write_json_atomic
 
+    rows: list[dict[str, Any]] = [dict(w) for w in audience.watched]
+    notes: list[str] = []
+    prior: dict[str, float] | None = None
+    try:
+        recommended = recommended_true_values(path, audience.participant, checkpoint)
+        for row in rows:
+            row["recommended_true_value"] = recommended.get(int(row["trial"]))
+        prior = prior_yardstick(audience.participant, checkpoint)
+    except Exception as exc:  # evidence for the report only: never lose the session over it
+        notes.append(f"participant evidence incomplete: {type(exc).__name__}: {exc}")
     write_json_atomic(
         path / "participant.json",
-        [
-            {"trial": t, "response_z": r, "true_value": v, "relaxation": lvl}
-            for t, r, v, lvl in watched
-        ],
+        {"participant": audience.demo.participant, "trials": rows, "prior": prior, "notes": notes},
     )

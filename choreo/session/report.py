@@ -42,6 +42,14 @@ class Report:
     table: list[dict[str, Any]]
     true_first_third: float = math.nan
     true_last_third: float = math.nan
+    #: Slope of a line fitted through the scores (z per trial) and, for the demo, through
+    #: the trials' hidden true values; the true value of the learner's recommendation
+    #: after the first and the last trial; the median true value of prior draws.
+    score_slope: float = math.nan
+    true_slope: float = math.nan
+    recommended_first: float = math.nan
+    recommended_last: float = math.nan
+    prior_median: float = math.nan
 
 
 def _thirds(scores: list[float]) -> tuple[float, float]:
@@ -72,15 +80,44 @@ def trial_table(store: SessionStore) -> list[dict[str, Any]]:
     return rows
 
 
+#: Trials in the trailing mean drawn beside the scores.
+ROLLING = 5
+
+
+def rolling_mean(values: list[float] | np.ndarray, k: int = ROLLING) -> np.ndarray:
+    """Trailing mean of the last ``k`` values (fewer at the start), same length as ``values``."""
+    x = np.asarray(values, dtype=np.float64)
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(1, len(x) + 1)
+    lo = np.maximum(i - k, 0)
+    return np.asarray((c[i] - c[lo]) / (i - lo))
+
+
+def slope_per_trial(values: list[float] | np.ndarray) -> float:
+    """Slope of a least-squares line through ``values`` against 0, 1, 2, ... (units per trial)."""
+    y = np.asarray(values, dtype=np.float64)
+    if len(y) < 2:
+        return math.nan
+    return float(np.polyfit(np.arange(len(y)), y, 1)[0])
+
+
 def plot_scores(store: SessionStore, out: Path) -> Path:
-    """Trial scores with the best so far (invalid trials as red ticks)."""
+    """Trial scores with their trailing mean and the best so far (invalid trials as red
+    ticks); for the demo, a second panel with what the synthetic participant hid."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     trials = [r for r in store.trials() if r.get("status") in ("scored", "invalid")]
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+    evidence = _participant_evidence(store)
+    rows = evidence.get("trials", [])
+    if rows:
+        fig, (ax, ax2) = plt.subplots(
+            2, 1, figsize=(8, 7), dpi=110, sharex=True, height_ratios=[1, 1]
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
     xs, ys = [], []
     for i, r in enumerate(trials, 1):
         if r["status"] == "scored":
@@ -90,6 +127,7 @@ def plot_scores(store: SessionStore, out: Path) -> Path:
             ax.axvline(i, color="tab:red", alpha=0.3, lw=1)
     if ys:
         ax.plot(xs, ys, "o-", color="tab:blue", ms=4, lw=1, label="trial score")
+        ax.plot(xs, rolling_mean(ys), "-", color="navy", lw=2, label=f"mean of the last {ROLLING}")
         ax.plot(xs, np.maximum.accumulate(ys), "-", color="tab:green", lw=2, label="best so far")
         k = max(1, len(ys) // 3)
         ax.hlines(np.mean(ys[:k]), xs[0], xs[k - 1], color="gray", ls="--", lw=1)
@@ -100,45 +138,114 @@ def plot_scores(store: SessionStore, out: Path) -> Path:
             color="gray",
             ls="--",
             lw=1,
-            label="mean of first / last third",
+            label=f"mean of first / last third (slope {slope_per_trial(ys):+.3f} z/trial)",
         )
     ax.axhline(0, color="black", lw=0.5)
-    truth = _participant_truth(store)
-    if truth:
-        # Demo only: what the synthetic participant really felt (hidden from the learner).
-        by_id = {int(r["trial"]): i for i, r in enumerate(trials, 1)}
-        pts = sorted((by_id[t], v) for t, v in truth.items() if t in by_id)
-        ax2 = ax.twinx()
-        ax2.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            "s:",
-            color="tab:orange",
-            ms=3,
-            lw=1,
-            label="participant's hidden true value (demo)",
-        )
-        ax2.set_ylabel("true value (participant z)", color="tab:orange")
-        ax2.legend(loc="upper left", fontsize=8)
-    ax.set_xlabel("trial (performed)")
     ax.set_ylabel("score (z against baseline)")
     ax.set_title(f"{store.path.name}: trial scores")
     ax.legend(loc="lower right", fontsize=8)
+    if rows:
+        _plot_participant(ax2, trials, evidence)
+        ax2.set_xlabel("trial (performed)")
+    else:
+        ax.set_xlabel("trial (performed)")
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
     return out
 
 
-def _participant_truth(store: SessionStore) -> dict[int, float]:
-    """{trial id: hidden true value} written by the demo's synthetic participant, if any."""
+def _plot_participant(ax: Any, trials: list[dict[str, Any]], evidence: dict[str, Any]) -> None:
+    """Demo only: what the synthetic participant felt, hidden from the learner (z units)."""
+    by_id = {int(r["trial"]): i for i, r in enumerate(trials, 1)}
+    rows = sorted(
+        (by_id[int(w["trial"])], w) for w in evidence["trials"] if int(w["trial"]) in by_id
+    )
+    if not rows:
+        return
+    x = [i for i, _ in rows]
+
+    def col(key: str) -> np.ndarray:
+        return np.array([_num(w.get(key)) for _, w in rows])
+
+    true = col("true_value")
+    ax.plot(x, true, "s:", color="tab:orange", ms=3, lw=1, label="true value of the trial")
+    ax.plot(
+        x, rolling_mean(true), "-", color="tab:orange", lw=2, label=f"its mean of last {ROLLING}"
+    )
+    rec = col("recommended_true_value")
+    if np.isfinite(rec).any():
+        ax.plot(
+            x,
+            rec,
+            "-",
+            color="tab:green",
+            lw=2,
+            drawstyle="steps-post",
+            label="true value of the learner's recommendation",
+        )
+    ax.plot(
+        x,
+        col("response_z"),
+        ".",
+        color="gray",
+        ms=5,
+        label="response (true - habituation + drift + noise)",
+    )
+    hab = col("habituation_z")
+    if np.isfinite(hab).any():
+        ax.bar(x, -hab, width=0.6, color="tab:red", alpha=0.3, label="habituation cost")
+    prior = evidence.get("prior") or {}
+    if "median" in prior:
+        ax.axhline(
+            prior["median"],
+            color="black",
+            ls="--",
+            lw=1,
+            label=f"median of {prior.get('n', '?')} prior draws",
+        )
+        ax.axhline(prior["max"], color="black", ls=":", lw=1, label="best of the prior draws")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.set_ylabel("participant (z, hidden)")
+    ax.set_title("synthetic participant (demo): what the learner does not see", fontsize=10)
+    ax.legend(loc="lower left", fontsize=7, ncol=2)
+
+
+def _num(v: Any) -> float:
+    return float(v) if isinstance(v, int | float) else math.nan
+
+
+def _participant_evidence(store: SessionStore) -> dict[str, Any]:
+    """What the demo's synthetic participant wrote (``participant.json``), or ``{}``.
+
+    ``{"trials": [{trial, response_z, true_value, habituation_z, relaxation,
+    recommended_true_value}], "prior": {n, median, p90, max}}``; older demos wrote the
+    list of trials only.
+    """
     import json
 
     f = store.path / "participant.json"
     if not f.is_file():
         return {}
     try:
-        return {int(r["trial"]): float(r["true_value"]) for r in json.loads(f.read_text())}
+        data = json.loads(f.read_text())
+    except ValueError:
+        return {}
+    if isinstance(data, list):
+        data = {"trials": data}
+    if not isinstance(data, dict) or not isinstance(data.get("trials"), list):
+        return {}
+    data["trials"] = [w for w in data["trials"] if isinstance(w, dict) and "trial" in w]
+    return data
+
+
+def _participant_truth(store: SessionStore) -> dict[int, float]:
+    """{trial id: hidden true value} written by the demo's synthetic participant, if any."""
+    try:
+        return {
+            int(w["trial"]): float(w["true_value"])
+            for w in _participant_evidence(store).get("trials", [])
+        }
     except (ValueError, KeyError, TypeError):
         return {}
 
@@ -278,9 +385,31 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
         truth[int(r["trial"])] for r in store.scored_trials() if int(r["trial"]) in truth
     ]
     true_first, true_last = _thirds(true_scored)
+    evidence = _participant_evidence(store)
+    scored_ids = {int(r["trial"]) for r in store.scored_trials()}
+    recommended = [
+        _num(w.get("recommended_true_value"))
+        for w in evidence.get("trials", [])
+        if int(w["trial"]) in scored_ids
+    ]
+    recommended = [v for v in recommended if math.isfinite(v)]
     table = trial_table(store)
     report = Report(
-        folder, figures, len(scores), first, last, best_n, best_score, table, true_first, true_last
+        folder,
+        figures,
+        len(scores),
+        first,
+        last,
+        best_n,
+        best_score,
+        table,
+        true_first,
+        true_last,
+        score_slope=slope_per_trial(scores),
+        true_slope=slope_per_trial(true_scored) if true_scored else math.nan,
+        recommended_first=recommended[0] if recommended else math.nan,
+        recommended_last=recommended[-1] if recommended else math.nan,
+        prior_median=_num((evidence.get("prior") or {}).get("median")),
     )
     write_json_atomic(
         folder / "report.json",
@@ -290,12 +419,17 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
             "scores": scores,
             "first_third_mean": first,
             "last_third_mean": last,
+            "score_slope_per_trial": _finite(report.score_slope),
+            "rolling_mean": rolling_mean(scores).tolist() if scores else [],
             "best_trial": best_n,
             "best_score": best_score,
             "best_vector": vector.tolist() if vector is not None else None,
             "participant_true_values": true_scored or None,
             "participant_true_first_third": true_first if true_scored else None,
             "participant_true_last_third": true_last if true_scored else None,
+            "participant_true_slope_per_trial": _finite(report.true_slope),
+            "participant_recommended_true_values": recommended or None,
+            "participant_prior": evidence.get("prior"),
             "trials": table,
             "notes": notes,
         },
@@ -304,10 +438,32 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
     return report
 
 
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
 def _cell(v: Any) -> str:
     if v is None:
         return ""
     return f"{v:+.3f}" if isinstance(v, float) else str(v)
+
+
+def _truth_paragraph(report: Report) -> str:
+    if not math.isfinite(report.true_first_third):
+        return ""
+    text = (
+        "Demo: the synthetic participant's hidden true value of the trials, first third "
+        f"{report.true_first_third:+.2f}, last third {report.true_last_third:+.2f} "
+        f"({_cell(_finite(report.true_slope))} per trial)"
+    )
+    if math.isfinite(report.recommended_first):
+        text += (
+            "; of the learner's recommendation, after the first trial "
+            f"{report.recommended_first:+.2f}, after the last {report.recommended_last:+.2f}"
+        )
+    if math.isfinite(report.prior_median):
+        text += f"; median of choreographies drawn from the prior {report.prior_median:+.2f}"
+    return f"<p>{html.escape(text)} (participant z units).</p>"
 
 
 def _write_html(store: SessionStore, report: Report, notes: list[str]) -> None:
@@ -342,7 +498,9 @@ td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}</style></head>
 <h1>choreo session {html.escape(store.path.name)}</h1>
 <p>{report.n_scored} scored trials; mean score of the first third {report.first_third_mean:+.2f} z,
 of the last third {report.last_third_mean:+.2f} z; best choreography: trial {report.best_trial}
-({report.best_score:+.2f} z).</p>
+({report.best_score:+.2f} z); a line through the scores rises
+{_cell(_finite(report.score_slope))} z per trial.</p>
+{_truth_paragraph(report)}
 <p>choreo {html.escape(str(meta.get("versions", {}).get("choreo", "?")))}, learner seed
 {html.escape(str(meta.get("seeds", {})))}.</p>
 {"".join(f"<p><em>{html.escape(n)}</em></p>" for n in notes)}

@@ -47,12 +47,17 @@ def print_report(report: Any) -> None:
     console.print(
         f"mean score, first third of trials: {_fmt(report.first_third_mean, '+.2f')} z; "
         f"last third: {_fmt(report.last_third_mean, '+.2f')} z; best: trial {report.best_trial} "
-        f"({_fmt(report.best_score, '+.2f')} z)"
+        f"({_fmt(report.best_score, '+.2f')} z); slope "
+        f"{_fmt(getattr(report, 'score_slope', math.nan), '+.3f')} z/trial"
     )
     if not math.isnan(report.true_first_third):
         console.print(
             "the synthetic participant's hidden true value, first third: "
-            f"{report.true_first_third:+.2f}; last third: {report.true_last_third:+.2f}"
+            f"{report.true_first_third:+.2f}; last third: {report.true_last_third:+.2f}; "
+            f"of the learner's recommendation, after trial 1: "
+            f"{_fmt(getattr(report, 'recommended_first', math.nan), '+.2f')}, after the last: "
+            f"{_fmt(getattr(report, 'recommended_last', math.nan), '+.2f')}; median of prior "
+            f"draws: {_fmt(getattr(report, 'prior_median', math.nan), '+.2f')}"
         )
     console.print(
         f"report: [bold]{report.folder / 'index.html'}[/bold] ({len(report.figures)} figures)"
