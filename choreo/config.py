@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from choreo.errors import ConfigError
 
 #: Folder of the shipped TOML files; ``CHOREO_CONFIG_DIR`` points elsewhere.
-CONFIG_DIR = Path(os.environ.get("CHOREO_CONFIG_DIR", Path(__file__).resolve().parents[1] / "configs"))
+CONFIG_DIR = Path(
+    os.environ.get("CHOREO_CONFIG_DIR", Path(__file__).resolve().parents[1] / "configs")
+)
 
 
 class StrictModel(BaseModel):
@@ -80,4 +82,6 @@ def resolve_config(name_or_path: str | os.PathLike[str], folder: str) -> Path:
     if candidate.exists():
         return candidate
     known = sorted(f.stem for f in (CONFIG_DIR / folder).glob("*.toml"))
-    raise ConfigError(f"no configuration '{name_or_path}' in {CONFIG_DIR / folder} (known: {', '.join(known)})")
+    raise ConfigError(
+        f"no configuration '{name_or_path}' in {CONFIG_DIR / folder} (known: {', '.join(known)})"
+    )
