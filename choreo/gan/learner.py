@@ -50,11 +50,14 @@ from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
 from choreo.gan.model import Generator
 from choreo.gan.motion_features import MotionFeatures, motion_features
-from choreo.robot.codec import VECTOR_LEN, as_vector, decode
+from choreo.robot.codec import VECTOR_LEN, Choreography, as_vector, decode, encode
 from choreo.robot.config import RobotConfig, load_robot_config
+from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography
 
-STATE_FORMAT = "choreo-learner/1"
+STATE_FORMAT = "choreo-learner/2"
+#: Motion edits after the generator: 6 amplitude scales, 6 mean-pose offsets, 1 tempo.
+N_EDITS = 13
 
 
 @contextmanager
@@ -103,6 +106,16 @@ class LearnerSettings(StrictModel):
     radius_margin: float = Field(3.0, ge=0.0)
     #: Candidates tried when the best ones fail the safety check.
     max_tries: int = Field(64, ge=1)
+    #: Search also over global motion edits of the decoded choreography (per-axis
+    #: amplitude about the mean pose, per-axis offset of the mean pose, tempo), so the
+    #: learner can leave the generator's manifold along amplitude, pose and speed.
+    edits: bool = True
+    #: Edit strengths per unit of the edit coordinate (standard normal a priori):
+    #: amplitude factor exp(edit_amplitude * e); offset edit_offset * e of the axis's
+    #: range; durations scaled by exp(edit_tempo * e).
+    edit_amplitude: float = Field(0.15, ge=0.0)
+    edit_offset: float = Field(0.05, ge=0.0)
+    edit_tempo: float = Field(0.12, ge=0.0)
 
 
 def _validated_score(score: Any) -> float:
@@ -290,6 +303,8 @@ class Learner:
         settings: LearnerSettings | None = None,
         cfg: RobotConfig | None = None,
     ) -> None:
+        # check_choreography runs for every proposal; keeping freed memory halves its cost.
+        keep_freed_memory()
         self.cfg = cfg if cfg is not None else load_robot_config()
         if isinstance(checkpoint, Generator):
             self.generator = checkpoint
@@ -303,6 +318,8 @@ class Learner:
         self.seed = int(seed)
         self.settings = settings if settings is not None else LearnerSettings()
         self.dim = int(self.generator.latent_dim)
+        # Search space: the latent, then the motion edits (when enabled).
+        self.space_dim = self.dim + (N_EDITS if self.settings.edits else 0)
         self._desc_mean = np.zeros(0)
         self._desc_std = np.ones(0)
         if self.settings.surrogate != "latent":
@@ -313,11 +330,13 @@ class Learner:
                 )
             raw = self._raw_descriptors(ref)
             self._desc_mean, self._desc_std = raw.mean(axis=0), raw.std(axis=0) + 1e-9
-        self.radius = float(np.sqrt(self.dim) + self.settings.radius_margin)
-        self.adapter = LatentAdapter(self.dim)
-        n_in = {"latent": self.dim, "motion": 9, "both": self.dim + 9}[self.settings.surrogate]
+        self.radius = float(np.sqrt(self.space_dim) + self.settings.radius_margin)
+        self.adapter = LatentAdapter(self.space_dim)
+        n_in = {"latent": self.space_dim, "motion": 9, "both": self.space_dim + 9}[
+            self.settings.surrogate
+        ]
         self.gp = LatentGP(n_in)
-        self.latents = np.zeros((0, self.dim))
+        self.latents = np.zeros((0, self.space_dim))
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)
         self.n_proposed = 0
@@ -344,10 +363,12 @@ class Learner:
             vector, z = self._first_valid(order, rng)
         else:
             cands = self._candidates(rng)
-            vecs = self.generator.decode_latent(cands.astype(np.float32))
+            vecs = self._materialise(cands) if self.settings.surrogate != "latent" else None
             acq = self._acquisition(cands, self._inputs(cands, vecs))
             rank = np.argsort(-acq, kind="stable")
-            vector, z = self._first_valid(cands[rank], rng, vecs[rank])
+            vector, z = self._first_valid(
+                cands[rank], rng, vecs[rank] if vecs is not None else None
+            )
         self.n_proposed += 1
         self._pending[vector.tobytes()] = z
         return vector
@@ -394,7 +415,7 @@ class Learner:
         if self.n_observations == 0:
             with _one_torch_thread():
                 vector, _ = self._first_valid(
-                    np.zeros((1, self.dim)), np.random.default_rng(self.seed)
+                    np.zeros((1, self.space_dim)), np.random.default_rng(self.seed)
                 )
             return vector
         if self.n_observations < 3:
@@ -436,9 +457,9 @@ class Learner:
         d = np.stack([c.durations_s for c in decoded])
         return self._raw_descriptors_of(motion_features(q, d))
 
-    def _inputs(self, latents: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    def _inputs(self, latents: np.ndarray, vectors: np.ndarray | None) -> np.ndarray:
         """What the Gaussian process sees of these choreographies (see ``surrogate``)."""
-        if self.settings.surrogate == "latent":
+        if self.settings.surrogate == "latent" or vectors is None:
             return latents
         desc = (self._raw_descriptors(vectors) - self._desc_mean) / self._desc_std
         if self.settings.surrogate == "motion":
@@ -457,10 +478,12 @@ class Learner:
 
     def _initial_design(self, rng: np.random.Generator) -> np.ndarray:
         """Scrambled Sobol points mapped to N(0, I); the next one first, spares after."""
-        sobol = qmc.Sobol(self.dim, scramble=True, seed=np.random.default_rng([self.seed, 11]))
+        sobol = qmc.Sobol(
+            self.space_dim, scramble=True, seed=np.random.default_rng([self.seed, 11])
+        )
         u = sobol.random(32)[self.n_observations :]
         z = norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
-        return np.vstack([self._clip(z), self._clip(rng.standard_normal((32, self.dim)))])
+        return np.vstack([self._clip(z), self._clip(rng.standard_normal((32, self.space_dim)))])
 
     def _candidates(self, rng: np.random.Generator) -> np.ndarray:
         s = self.settings
@@ -468,12 +491,12 @@ class Learner:
         n_local = round(n * s.local_share)
         n_prior = round(n * s.prior_share)
         n_adapt = max(n - n_local - n_prior, 0)
-        parts = [self.adapter.sample(n_adapt, rng), rng.standard_normal((n_prior, self.dim))]
+        parts = [self.adapter.sample(n_adapt, rng), rng.standard_normal((n_prior, self.space_dim))]
         if n_local:
             mean, _ = self.gp.predict(self._observed_inputs())
             top = self.latents[np.argsort(-mean, kind="stable")[:5]]
             centres = top[rng.integers(0, len(top), n_local)]
-            parts.append(centres + s.local_step * rng.standard_normal((n_local, self.dim)))
+            parts.append(centres + s.local_step * rng.standard_normal((n_local, self.space_dim)))
         return self._clip(np.vstack(parts))
 
     def _acquisition(self, zs: np.ndarray, inputs: np.ndarray) -> np.ndarray:
@@ -505,7 +528,7 @@ class Learner:
             if decoded is not None:
                 vectors = decoded[start : start + batch]
             else:
-                vectors = self.generator.decode_latent(zs.astype(np.float32))
+                vectors = self._materialise(zs)
             for z, v in zip(zs, vectors, strict=True):
                 tries += 1
                 if v.tobytes() not in self._rejected and check_choreography(v, self.cfg).ok:
@@ -516,11 +539,47 @@ class Learner:
                 break
         # Rare: fall back to fresh prior draws until one is safe.
         for _ in range(1000):
-            z = self._clip(rng.standard_normal((1, self.dim)))[0]
-            v = self.generator.decode_latent(z[None].astype(np.float32))[0]
+            z = self._clip(rng.standard_normal((1, self.space_dim)))[0]
+            z[self.dim :] = 0.0  # the plain prior, unedited
+            v = self._materialise(z[None])[0]
             if v.tobytes() not in self._rejected and check_choreography(v, self.cfg).ok:
                 return v, z
         raise RuntimeError("the generator produced no safe choreography in 1000 draws")
+
+    def _materialise(self, points: np.ndarray) -> np.ndarray:
+        """Choreographies of search points: decode the latent, then apply the edits.
+
+        Edits act on the decoded keyframes (deg) and durations (s) through the codec:
+        each axis is scaled about the choreography's mean pose by
+        ``exp(edit_amplitude * e)``, the mean pose moves by ``edit_offset * e`` of
+        the axis's range, and durations scale by ``exp(edit_tempo * e)``; results are
+        clipped to the envelope and duration range (the safety check still decides).
+        """
+        vectors = self.generator.decode_latent(points[:, : self.dim].astype(np.float32))
+        if self.space_dim == self.dim:
+            return vectors
+        s = self.settings
+        env = self.cfg.envelope
+        span = env[:, 1] - env[:, 0]
+        dr = self.cfg.segment_duration_s
+        out = np.empty_like(vectors)
+        for i, (v, p) in enumerate(zip(vectors, points, strict=True)):
+            e = p[self.dim :]
+            if not e.any():
+                out[i] = v
+                continue
+            c = decode(v, self.cfg)
+            q = c.keyframes_deg
+            centre = q.mean(axis=0)
+            q = (
+                centre
+                + s.edit_offset * e[6:12] * span
+                + np.exp(s.edit_amplitude * e[:6]) * (q - centre)
+            )
+            q = np.clip(q, env[:, 0], env[:, 1])
+            d = np.clip(c.durations_s * np.exp(s.edit_tempo * e[12]), dr.min, dr.max)
+            out[i] = encode(Choreography(keyframes_deg=q, durations_s=d), self.cfg)
+        return out
 
     def _latent_of(self, vector: np.ndarray) -> np.ndarray:
         """A latent decoding closest to ``vector`` (one this learner did not propose)."""
@@ -539,7 +598,8 @@ class Learner:
         with torch.no_grad():
             err = ((self.generator(z) - target) ** 2).mean(dim=1)
         best = z[int(torch.argmin(err))].detach().numpy().astype(np.float64)
-        return self._clip(best[None])[0]
+        # Unedited: the edit coordinates of a foreign vector are zero.
+        return np.concatenate([self._clip(best[None])[0], np.zeros(self.space_dim - self.dim)])
 
     # -- state ------------------------------------------------------------------------
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -553,7 +613,7 @@ class Learner:
             "vectors": self.vectors.astype(np.uint8),
             "scores": self.scores.astype(np.float64),
             "pending_vectors": pend_v.reshape(-1, VECTOR_LEN),
-            "pending_latents": pend_z.reshape(-1, self.dim),
+            "pending_latents": pend_z.reshape(-1, self.space_dim),
             "rejected_vectors": np.array(
                 [np.frombuffer(k, dtype=np.uint8) for k in sorted(self._rejected)], dtype=np.uint8
             ).reshape(-1, VECTOR_LEN),
@@ -614,6 +674,11 @@ class Learner:
             meta = json.loads(header["choreo-learner"])
         except Exception as exc:
             raise InputError(f"{p}: not a readable learner state ({exc})") from None
+        if isinstance(meta, dict) and meta.get("format") == "choreo-learner/1":
+            raise InputError(
+                f"{p}: learner state of format choreo-learner/1 (before motion edits); "
+                f"this version reads {STATE_FORMAT}: start a new learner"
+            )
         if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
             raise InputError(f"{p}: not a choreo learner state (format {meta.get('format')!r})")
         settings = LearnerSettings.model_validate(meta["settings"])
@@ -624,7 +689,7 @@ class Learner:
                 f"{p}: learner state has latent size {meta['latent_dim']}, "
                 f"the generator {learner.dim}"
             )
-        learner.latents = arrays["latents"].reshape(-1, learner.dim)
+        learner.latents = arrays["latents"].reshape(-1, learner.space_dim)
         learner.vectors = arrays["vectors"].reshape(-1, VECTOR_LEN).astype(np.uint8)
         learner.scores = arrays["scores"].reshape(-1)
         learner.n_proposed = int(meta["n_proposed"])

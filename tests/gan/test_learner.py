@@ -114,9 +114,12 @@ def test_update_accepts_a_vector_it_did_not_propose(generator: Generator) -> Non
     _run(learner, 3)
     foreign = generator.decode_latent(np.full((1, generator.latent_dim), 0.5, np.float32))[0]
     learner.update(foreign, 1.0)
-    # The inverted latent decodes close to the vector given.
-    back = generator.decode_latent(learner.latents[-1:].astype(np.float32))[0]
+    # The inverted latent decodes close to the vector given, unedited.
+    back = generator.decode_latent(
+        learner.latents[-1:, : generator.latent_dim].astype(np.float32)
+    )[0]
     assert np.abs(back.astype(int) - foreign.astype(int)).mean() < 8
+    assert not learner.latents[-1, generator.latent_dim :].any()
 
 
 def test_learning_lifts_the_recommendation_above_what_the_prior_offers(
@@ -156,3 +159,48 @@ def test_a_rejected_choreography_is_never_proposed_again(
     np.testing.assert_array_equal(learner.propose(), twin.propose())
     with pytest.raises(InputError, match="196"):
         learner.reject(np.zeros(3, dtype=np.uint8))
+
+
+def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
+    generator: Generator,
+) -> None:
+    """The edit coordinates act on the decoded choreography as documented; zero is none."""
+    from choreo.robot.codec import decode
+    from choreo.robot.config import load_robot_config as robot
+
+    cfg = robot()
+    s = LearnerSettings(edit_amplitude=0.3, edit_offset=0.05, edit_tempo=0.3)
+    learner = Learner(generator, seed=0, settings=s)
+    d = learner.dim
+    point = np.zeros((1, learner.space_dim))
+    plain = learner._materialise(point)[0]
+    np.testing.assert_array_equal(
+        plain, generator.decode_latent(point[:, :d].astype(np.float32))[0]
+    )
+    base = decode(plain, cfg)
+    wider = point.copy()
+    wider[0, d + 0] = -1.0  # A1 amplitude x exp(-0.3): never clipped, so exact up to bytes
+    wider[0, d + 12] = 1.0  # durations x exp(0.3), clipped to the range
+    c = decode(learner._materialise(wider)[0], cfg)
+    span = cfg.envelope[0, 1] - cfg.envelope[0, 0]
+    ratio = c.keyframes_deg[:, 0].std() / base.keyframes_deg[:, 0].std()
+    assert abs(ratio - math.exp(-0.3)) < 0.05 + 2 * span / 255 / base.keyframes_deg[:, 0].std()
+    np.testing.assert_allclose(c.keyframes_deg[:, 1:], base.keyframes_deg[:, 1:])
+    dr = cfg.segment_duration_s
+    expected = np.clip(base.durations_s * math.exp(0.3), dr.min, dr.max)
+    np.testing.assert_allclose(c.durations_s, expected, atol=(dr.max - dr.min) / 255)
+
+
+def test_a_state_of_the_old_format_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    import json
+
+    from safetensors.numpy import save_file
+
+    old = tmp_path / "old.safetensors"
+    save_file(
+        {"scores": np.zeros(1)},
+        str(old),
+        metadata={"choreo-learner": json.dumps({"format": "choreo-learner/1"})},
+    )
+    with pytest.raises(InputError, match=r"old\.safetensors.*choreo-learner/1.*new learner"):
+        Learner.load(old)
