@@ -674,14 +674,13 @@ class Learner:
             meta = json.loads(header["choreo-learner"])
         except Exception as exc:
             raise InputError(f"{p}: not a readable learner state ({exc})") from None
-        if isinstance(meta, dict) and meta.get("format") == "choreo-learner/1":
-            raise InputError(
-                f"{p}: learner state of format choreo-learner/1 (before motion edits); "
-                f"this version reads {STATE_FORMAT}: start a new learner"
-            )
-        if not isinstance(meta, dict) or meta.get("format") != STATE_FORMAT:
+        formats = (STATE_FORMAT, "choreo-learner/1")
+        if not isinstance(meta, dict) or meta.get("format") not in formats:
             raise InputError(f"{p}: not a choreo learner state (format {meta.get('format')!r})")
         settings = LearnerSettings.model_validate(meta["settings"])
+        if meta["format"] == "choreo-learner/1":
+            # Saved before motion edits: the same learner is the one without them.
+            settings = settings.model_copy(update={"edits": False})
         ckpt = checkpoint if checkpoint is not None else meta.get("checkpoint")
         learner = cls(ckpt, seed=int(meta["seed"]), settings=settings, cfg=cfg)
         if learner.dim != int(meta["latent_dim"]):

@@ -191,16 +191,28 @@ def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
     np.testing.assert_allclose(c.durations_s, expected, atol=(dr.max - dr.min) / 255)
 
 
-def test_a_state_of_the_old_format_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
+    generator: Generator, tmp_path: Path
+) -> None:
+    """States saved before motion edits (choreo-learner/1) load as ``edits=False``."""
     import json
 
+    from safetensors import safe_open
     from safetensors.numpy import save_file
 
-    old = tmp_path / "old.safetensors"
+    plain = Learner(generator, seed=5, settings=LearnerSettings(edits=False))
+    _run(plain, 6)
+    plain.save(tmp_path / "new.safetensors")
+    with safe_open(str(tmp_path / "new.safetensors"), framework="numpy") as fh:
+        meta = json.loads((fh.metadata() or {})["choreo-learner"])
+        arrays = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
+    meta["format"] = "choreo-learner/1"
+    for key in ("edits", "edit_amplitude", "edit_offset", "edit_tempo"):
+        meta["settings"].pop(key)
     save_file(
-        {"scores": np.zeros(1)},
-        str(old),
-        metadata={"choreo-learner": json.dumps({"format": "choreo-learner/1"})},
+        arrays, str(tmp_path / "old.safetensors"), metadata={"choreo-learner": json.dumps(meta)}
     )
-    with pytest.raises(InputError, match=r"old\.safetensors.*choreo-learner/1.*new learner"):
-        Learner.load(old)
+    old = Learner.load(tmp_path / "old.safetensors", checkpoint=generator)
+    assert not old.settings.edits
+    assert old.space_dim == generator.latent_dim
+    np.testing.assert_array_equal(old.propose(), plain.propose())
