@@ -55,17 +55,11 @@ def build_pipeline(info: StreamInfo, scoring: dict[str, Any], device: str = "") 
     device
         Device profile name; empty: the one the source matched.
     """
-    from choreo.eeg.devices import load_device, match_device
+    from choreo.eeg.devices import stream_profile
     from choreo.eeg.pipeline import FeedbackPipeline
 
     settings = session_eeg_settings(scoring)
-    if device:
-        profile = load_device(device)
-    elif info.device:
-        profile = load_device(info.device)
-    else:
-        profile = match_device(info)
-    return FeedbackPipeline(info, profile, settings)
+    return FeedbackPipeline(info, stream_profile(info, device or None), settings)
 
 
 def calibrate(pipeline: Any, start: float, end: float) -> dict[str, Any]:
