@@ -39,7 +39,7 @@ from choreo.session import scoring
 from choreo.session.markers import FeedbackOutlet, MarkerOutlet
 from choreo.session.recording import XdfRecording
 from choreo.session.settings import SessionSettings
-from choreo.session.store import SessionStore
+from choreo.session.store import SessionStore, fsync_path
 from choreo.session.view import SessionStatus, SessionView
 
 STARTED = "/choreo/started"
@@ -144,14 +144,6 @@ def _source_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return head + ("-dirty" if dirty else "")
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LiveSession:
@@ -562,7 +554,7 @@ class LiveSession:
     def _save_learner(self, trial_id: int) -> str:
         path = self.store.checkpoint_path(trial_id)
         self.learner.save(path)
-        _fsync_file(path)
+        fsync_path(path)
         return path.name
 
     # ================================================================ trials

@@ -48,12 +48,12 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
-    # A rename is durable only once the directory entry is on disk.
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk (a rename is durable only then)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -106,7 +106,7 @@ class SessionStore:
         write_json_atomic(path / CONFIG_FILE, settings.model_dump(mode="json"))
         store.write_meta({"format": SESSION_FORMAT, **meta})
         (path / TRIALS_FILE).touch()
-        _fsync_dir(path)
+        fsync_path(path)
         return store
 
     @classmethod
