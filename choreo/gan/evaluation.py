@@ -103,15 +103,10 @@ def joint_trajectories(
     vectors: NDArray[np.uint8], cfg: RobotConfig
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Decode vectors to keyframes ``(n, 28*6)`` deg and durations ``(n, 28)`` s."""
-    from choreo.robot.codec import decode
+    from choreo.robot.codec import decode_many
 
-    kf = np.empty((len(vectors), 28 * 6), dtype=np.float32)
-    du = np.empty((len(vectors), 28), dtype=np.float32)
-    for i, v in enumerate(vectors):
-        c = decode(v, cfg)
-        kf[i] = c.keyframes_deg.reshape(-1)
-        du[i] = c.durations_s
-    return kf, du
+    kf, du = decode_many(np.asarray(vectors, dtype=np.uint8), cfg)
+    return kf.reshape(len(kf), -1).astype(np.float32), du.astype(np.float32)
 
 
 def structure(vectors: NDArray[np.uint8]) -> dict[str, float]:

@@ -95,18 +95,71 @@ def as_vector(obj: Any, where: str = "choreography vector") -> NDArray[np.uint8]
     return arr.astype(np.uint8)
 
 
+def decode_many(
+    vectors: NDArray[np.uint8], cfg: RobotConfig
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Decode a batch of already validated vectors ``uint8 (n, 196)`` at once.
+
+    Returns
+    -------
+    keyframes_deg : ndarray, shape (n, 28, 6)
+        Target poses A1..A6, deg.
+    durations_s : ndarray, shape (n, 28)
+        Requested segment durations, s.
+    """
+    v = np.asarray(vectors, dtype=np.float64).reshape(-1, N_KEYFRAMES, BYTES_PER_KEYFRAME)
+    env = cfg.envelope
+    keyframes = env[:, 0] + (v[..., :6] / _MAX_BYTE) * (env[:, 1] - env[:, 0])
+    d = cfg.segment_duration_s
+    durations = d.min + (v[..., 6] / _MAX_BYTE) * (d.max - d.min)
+    return keyframes, durations
+
+
 def decode(vector: Any, cfg: RobotConfig) -> Choreography:
     """Turn 196 bytes into keyframes (deg) and segment durations (s).
 
     ``vector`` is validated by :func:`as_vector` first.
     """
-    v = as_vector(vector).reshape(N_KEYFRAMES, BYTES_PER_KEYFRAME).astype(np.float64)
+    keyframes, durations = decode_many(as_vector(vector)[None], cfg)
+    return Choreography(keyframes_deg=keyframes[0], durations_s=durations[0])
+
+
+def encode_many(
+    keyframes_deg: NDArray[np.float64], durations_s: NDArray[np.float64], cfg: RobotConfig
+) -> NDArray[np.uint8]:
+    """Quantise a batch of choreographies, keyframes ``(n, 28, 6)`` deg and durations
+    ``(n, 28)`` s, to the nearest bytes ``uint8 (n, 196)``.
+
+    Raises
+    ------
+    InputError
+        When a keyframe lies outside the envelope or a duration outside the
+        configured range (beyond float rounding), naming choreography, keyframe and axis.
+    """
+    kf = np.asarray(keyframes_deg, dtype=np.float64)
+    du = np.asarray(durations_s, dtype=np.float64)
+    if kf.ndim != 3 or kf.shape[1:] != (N_KEYFRAMES, 6) or du.shape != kf.shape[:2]:
+        raise InputError(
+            f"choreography: expected keyframes (n, {N_KEYFRAMES}, 6) and durations "
+            f"(n, {N_KEYFRAMES}), got {kf.shape} and {du.shape}"
+        )
     env = cfg.envelope
-    frac = v[:, :6] / _MAX_BYTE
-    keyframes = env[:, 0] + frac * (env[:, 1] - env[:, 0])
     d = cfg.segment_duration_s
-    durations = d.min + (v[:, 6] / _MAX_BYTE) * (d.max - d.min)
-    return Choreography(keyframes_deg=keyframes, durations_s=durations)
+    lo = np.append(env[:, 0], d.min)
+    hi = np.append(env[:, 1], d.max)
+    values = np.concatenate([kf, du[..., None]], axis=2)
+    frac = (values - lo) / (hi - lo)
+    tol = 1e-9
+    bad = np.argwhere(~np.isfinite(frac) | (frac < -tol) | (frac > 1.0 + tol))
+    if bad.size:
+        n, k, i = (int(x) for x in bad[0])
+        name = (
+            f"{AXES[i]} = {values[n, k, i]:g} deg" if i < 6 else f"duration {values[n, k, i]:g} s"
+        )
+        which = f"choreography {n + 1}: " if len(kf) > 1 else "choreography: "
+        raise InputError(f"{which}keyframe {k + 1}: {name} is outside [{lo[i]:g}, {hi[i]:g}]")
+    out = np.rint(np.clip(frac, 0.0, 1.0) * _MAX_BYTE).astype(np.uint8)
+    return out.reshape(len(kf), VECTOR_LEN)
 
 
 def encode(choreography: Choreography, cfg: RobotConfig) -> NDArray[np.uint8]:
@@ -125,22 +178,7 @@ def encode(choreography: Choreography, cfg: RobotConfig) -> NDArray[np.uint8]:
             f"choreography: expected keyframes ({N_KEYFRAMES}, 6) and durations ({N_KEYFRAMES},),"
             f" got {kf.shape} and {du.shape}"
         )
-    env = cfg.envelope
-    d = cfg.segment_duration_s
-    lo = np.append(env[:, 0], d.min)
-    hi = np.append(env[:, 1], d.max)
-    values = np.column_stack([kf, du])
-    frac = (values - lo) / (hi - lo)
-    tol = 1e-9
-    bad = np.argwhere(~np.isfinite(frac) | (frac < -tol) | (frac > 1.0 + tol))
-    if bad.size:
-        k, i = (int(x) for x in bad[0])
-        name = f"{AXES[i]} = {values[k, i]:g} deg" if i < 6 else f"duration {values[k, i]:g} s"
-        raise InputError(
-            f"choreography: keyframe {k + 1}: {name} is outside [{lo[i]:g}, {hi[i]:g}]"
-        )
-    out = np.rint(np.clip(frac, 0.0, 1.0) * _MAX_BYTE).astype(np.uint8)
-    return out.reshape(VECTOR_LEN)
+    return encode_many(kf[None], du[None], cfg)[0]
 
 
 def random_vector(seed: int | None = None) -> NDArray[np.uint8]:
