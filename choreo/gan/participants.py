@@ -31,7 +31,7 @@ import numpy as np
 
 from choreo.errors import InputError
 from choreo.gan.motion_features import MotionFeatures, motion_features
-from choreo.robot.codec import as_vector, decode
+from choreo.robot.codec import as_vector, decode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 
 #: Scale of the Student-t trial noise, z units. Calibrated on the real scoring path
@@ -133,14 +133,15 @@ class MotionParticipant:
         """Motion features of ``vectors`` ``uint8 (n, 196)`` (or one ``(196,)``)."""
         arr = np.asarray(vectors)
         rows = arr[None] if arr.ndim == 1 else arr
-        decoded = [decode(as_vector(v), self.cfg) for v in rows]
-        q = np.stack([c.keyframes_deg for c in decoded])
-        d = np.stack([c.durations_s for c in decoded])
-        return motion_features(q, d)
+        return motion_features(*decode_many(np.stack([as_vector(v) for v in rows]), self.cfg))
+
+    def preference_of(self, vectors: np.ndarray) -> np.ndarray:
+        """How relaxing ``vectors`` ``uint8 (n, 196)`` are, 0..1, shape (n,)."""
+        return self.preference(self.features(vectors))
 
     def true_values(self, vectors: np.ndarray) -> np.ndarray:
         """Noise-free relaxation of many vectors at once, z units, shape (n,)."""
-        return self.offset + EFFECT_RANGE_Z * self.preference(self.features(vectors))
+        return self.offset + EFFECT_RANGE_Z * self.preference_of(vectors)
 
     def true_value(self, vector: np.ndarray) -> float:
         """Noise-free relaxation of one choreography, z units (no drift, habituation, noise)."""
@@ -234,6 +235,52 @@ class SweepParticipant(MotionParticipant):
             speed=_bump(np.log(f.speed_m_s + 1e-4), np.log(p["speed_m_s"]), 0.7),
             smooth=np.exp(-f.accel_m_s2 / 0.2),
             tempo=np.exp(-f.tempo_cv / 0.3),
+        )
+
+
+class WristParticipant(MotionParticipant):
+    """Relaxes watching the wrist turn slowly while the arm holds a posture of its own.
+
+    Unlike :class:`CalmParticipant` and :class:`SweepParticipant`, this person responds
+    to *joint-space* aspects that the flange-position features of
+    :mod:`choreo.gan.motion_features` do not see (A6 turns the tool about the flange
+    axis and leaves the flange where it is): a test of how a learner copes with a
+    person whose taste lies outside its own descriptors.
+
+    Hidden preferences (drawn from the seed): a preferred wrist speed (RMS of the A4
+    and A6 keyframe-to-keyframe speeds, deg/s) and a preferred wrist bend (mean A5,
+    deg). The big axes A1..A3 should stay nearly still, and steady durations help.
+    """
+
+    WEIGHTS: ClassVar[dict[str, float]] = {
+        "wrist": 0.35,
+        "bend": 0.25,
+        "still": 0.25,
+        "tempo": 0.15,
+    }
+
+    def _draw_preferences(self, rng: np.random.Generator) -> dict[str, float]:
+        return {
+            "wrist_deg_s": float(np.exp(rng.uniform(np.log(20.0), np.log(60.0)))),
+            "bend_deg": float(rng.uniform(-60.0, 60.0)),
+        }
+
+    def preference_of(self, vectors: np.ndarray) -> np.ndarray:
+        arr = np.asarray(vectors)
+        rows = arr[None] if arr.ndim == 1 else arr
+        q, d = decode_many(np.stack([as_vector(v) for v in rows]), self.cfg)
+        t = np.maximum(d[:, 1:], 1e-6)  # judged segments, s
+        speed = np.abs(np.diff(q, axis=1)) / t[..., None]  # (n, 27, 6) deg/s
+        rms = np.sqrt((speed**2 * t[..., None]).sum(axis=1) / t.sum(axis=1)[:, None])
+        wrist = np.sqrt(0.5 * (rms[:, 3] ** 2 + rms[:, 5] ** 2))
+        arm = np.sqrt((rms[:, :3] ** 2).mean(axis=1))
+        p = self.prefs
+        return _all_of(
+            self.WEIGHTS,
+            wrist=_bump(np.log(wrist + 1e-3), np.log(p["wrist_deg_s"]), 0.5),
+            bend=_bump(q[:, 1:, 4].mean(axis=1), p["bend_deg"], 25.0),
+            still=np.exp(-arm / 8.0),
+            tempo=np.exp(-(t.std(axis=1) / t.mean(axis=1)) / 0.3),
         )
 
 
