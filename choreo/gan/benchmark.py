@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -548,7 +549,16 @@ def run_learning_benchmark(
         pool: ProcessPoolExecutor | None = None
         submit: Callable[..., Future[Any]] = _run_here
         if workers > 0:  # else in this process (tests, debugging)
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker)
+            # Spawned workers with one BLAS thread each: forked ones would inherit a BLAS
+            # pool sized for the whole machine, and workers x threads > cores makes the
+            # timings (and everything else) slower.
+            for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ.setdefault(var, "1")
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                initializer=_init_worker,
+                mp_context=multiprocessing.get_context("spawn"),
+            )
             submit = pool.submit
         try:
             task = bar.add_task("reference optima", total=len(ref_jobs))

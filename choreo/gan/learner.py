@@ -3,14 +3,18 @@
 Each evaluation costs a person tens of seconds and its score is noisy and
 heavy-tailed, so the learner spends compute to save evaluations:
 
-1. **Bayesian optimisation in the GAN's latent space.** The pretrained generator
-   maps a latent ``z`` (standard normal, 8..16 dims) to a valid, varied
-   choreography. A small Gaussian process (Matérn 5/2, isotropic, numpy/scipy)
-   models the score as a function of ``z``. Scores enter *rank-transformed*
-   (normal scores of their ranks), so an artefact-laden trial cannot dominate,
-   and with a fitted noise term, so the model averages rather than interpolates.
-   ``propose`` picks, among candidate latents, the one of highest expected
-   improvement over the best posterior mean.
+1. **Bayesian optimisation over the GAN's latent space and motion edits.** The
+   pretrained generator maps a latent ``z`` (standard normal, 8..16 dims) to a valid,
+   varied choreography; 13 global edits (per-axis amplitude and mean-pose offset,
+   tempo) let the search leave the generator's manifold. A small Gaussian process
+   (Matérn 5/2, numpy/scipy) models the score as a function of what the person
+   sees: by default the decoded choreography's motion descriptors (speed, jerkiness,
+   amplitude, height, repetition, tempo; ``surrogate``), so that what one trial
+   teaches carries over to every choreography that looks alike. Scores enter
+   *rank-transformed* (normal scores of their ranks), so an artefact-laden trial
+   cannot dominate, and with a fitted noise term, so the model averages rather than
+   interpolates. ``propose`` picks, among candidate search points, the one of
+   highest expected improvement over the best posterior mean, weighted by the prior.
 2. **Rank-weighted fine-tuning of the generator's input.** The generator is
    preceded by an affine input layer (:class:`LatentAdapter`: ``z = mean + L u``
    with ``u`` standard normal) refitted after every update by rank-weighted
@@ -34,8 +38,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -50,7 +55,7 @@ from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
 from choreo.gan.model import Generator
 from choreo.gan.motion_features import MotionFeatures, motion_features
-from choreo.robot.codec import VECTOR_LEN, Choreography, as_vector, decode, encode
+from choreo.robot.codec import VECTOR_LEN, as_vector, decode_many, encode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography
@@ -58,6 +63,8 @@ from choreo.robot.safety import check_choreography
 STATE_FORMAT = "choreo-learner/2"
 #: Motion edits after the generator: 6 amplitude scales, 6 mean-pose offsets, 1 tempo.
 N_EDITS = 13
+#: Motion descriptors the Gaussian process may see (see ``LearnerSettings.surrogate``).
+N_DESCRIPTORS = 9
 
 
 @contextmanager
@@ -87,10 +94,15 @@ class LearnerSettings(StrictModel):
     prior_share: float = Field(0.2, ge=0.0, le=1.0)
     #: Local candidates: N(z_best, local_step^2) in latent units.
     local_step: float = Field(0.7, gt=0.0)
-    #: What the Gaussian process sees of a choreography: its latent, the motion
-    #: descriptors of its decoding (speed, jerkiness, amplitude, height, repetition,
-    #: tempo; :mod:`choreo.gan.motion_features`), or both.
-    surrogate: Literal["latent", "motion", "both"] = "latent"
+    #: What the Gaussian process sees of a choreography: the motion descriptors of its
+    #: decoding (flange speed, jerkiness, amplitude, horizontal and vertical extent,
+    #: height, repetition, tempo, duration; :mod:`choreo.gan.motion_features`), its
+    #: search point (latent and edits), or both (one lengthscale per group, starting
+    #: from the descriptors alone). "motion" pools what is learned across choreographies
+    #: that look alike however they were generated, which is what makes it sample
+    #: efficient; it cannot tell apart choreographies whose descriptors agree (A6 turns
+    #: the tool without moving the flange).
+    surrogate: Literal["latent", "motion", "both"] = "motion"
     #: Expected-improvement margin, in units of the rank-normal scores.
     xi: float = Field(0.01, ge=0.0)
     #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
@@ -106,6 +118,10 @@ class LearnerSettings(StrictModel):
     radius_margin: float = Field(3.0, ge=0.0)
     #: Candidates tried when the best ones fail the safety check.
     max_tries: int = Field(64, ge=1)
+    #: The recommendation maximises posterior mean - recommend_kappa x posterior SD over
+    #: the scored choreographies: with noisy scores, one that is known to be good beats
+    #: one that merely looks good once.
+    recommend_kappa: float = Field(0.0, ge=0.0)
     #: Search also over global motion edits of the decoded choreography (per-axis
     #: amplitude about the mean pose, per-axis offset of the mean pose, tempo), so the
     #: learner can leave the generator's manifold along amplitude, pose and speed.
@@ -153,19 +169,36 @@ def rank_weights(y: np.ndarray, temperature: float) -> np.ndarray:
 
 
 class LatentGP:
-    """Gaussian process on latents: Matérn 5/2, isotropic, zero mean, fitted noise.
+    """Gaussian process: Matérn 5/2 with one lengthscale per *group* of input columns.
 
-    ``fit`` maximises the log marginal likelihood plus weak log-normal priors on
-    the hyperparameters over a fixed grid, so it is deterministic.
+    The inputs are split into groups (for example the latent, the motion edits and
+    the motion descriptors), each with its own lengthscale, which the fit may also
+    switch off (infinite lengthscale: the group does not matter). Zero mean, fitted
+    noise. ``fit`` maximises the log marginal likelihood plus weak log-normal priors
+    over a fixed grid, so it is deterministic.
+
+    Parameters
+    ----------
+    groups : int or sequence of int
+        Number of columns of each group, in order (one int: a single group).
     """
 
-    def __init__(self, latent_dim: int) -> None:
-        self.dim = latent_dim
-        # log lengthscale, log signal variance, log noise variance
-        self.theta = np.array([np.log(0.5 * np.sqrt(latent_dim)), 0.0, np.log(0.3)])
-        self._z = np.zeros((0, latent_dim))
+    #: Prior cost (nats) of declaring a group irrelevant.
+    OFF_COST = 0.0
+
+    def __init__(self, groups: int | Sequence[int]) -> None:
+        self.groups = [int(groups)] if isinstance(groups, int) else [int(g) for g in groups]
+        self.dim = sum(self.groups)
+        bounds = np.cumsum([0, *self.groups])
+        self._slices = [slice(int(a), int(b)) for a, b in pairwise(bounds)]
+        # Centre of each lengthscale grid: 0.5 sqrt(k x group size), so that with k groups
+        # two random inputs are as far apart (in lengthscales) as with one group.
+        sizes = np.array(self.groups, dtype=np.float64)
+        self._centre = np.log(0.5 * np.sqrt(len(sizes) * sizes))
+        # log lengthscale per group (inf: off), log signal variance, log noise variance
+        self.theta = np.concatenate([self._centre, [0.0, np.log(0.3)]])
+        self._z = np.zeros((0, self.dim))
         self._alpha = np.zeros(0)
-        self._chol: tuple[np.ndarray, bool] | None = None
         self._k_inv = np.zeros((0, 0))
 
     @staticmethod
@@ -173,67 +206,111 @@ class LatentGP:
         s = np.sqrt(5.0) * r
         return (1.0 + s + s * s / 3.0) * np.exp(-s)
 
+    def _sq_dists(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+        """Squared distances between rows of ``a`` and ``b``, per group."""
+        out = []
+        for sl in self._slices:
+            x, z = a[:, sl], b[:, sl]
+            out.append(
+                np.maximum((x * x).sum(1)[:, None] + (z * z).sum(1)[None, :] - 2.0 * x @ z.T, 0.0)
+            )
+        return out
+
+    def _base(self, d2: list[np.ndarray], log_ells: np.ndarray) -> np.ndarray:
+        """Matérn correlation from per-group squared distances and log lengthscales."""
+        r2 = np.zeros_like(d2[0])
+        for g, log_ell in zip(d2, log_ells, strict=True):
+            if np.isfinite(log_ell):
+                r2 = r2 + g / np.exp(2.0 * log_ell)
+        return self._matern(np.sqrt(r2))
+
     def _cov(self, a: np.ndarray, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        d2 = np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
-        return float(np.exp(theta[1])) * self._matern(np.sqrt(d2) / float(np.exp(theta[0])))
+        k = len(self.groups)
+        return float(np.exp(theta[k])) * self._base(self._sq_dists(a, b), theta[:k])
+
+    def _best_noise(self, base: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+        """Over the noise grid, the best (objective, log signal, log noise ratio) for ``base``.
+
+        One eigendecomposition serves every noise level: with ``base = U diag(l) U^T``,
+        ``log det(base + r I) = sum log(l + r)`` and ``y^T (base + r I)^-1 y =
+        sum (U^T y)^2 / (l + r)``.
+        """
+        n = len(y)
+        lam, vec = np.linalg.eigh(base)
+        lam = np.maximum(lam, 0.0)
+        uy2 = (vec.T @ y) ** 2
+        log_ratio = np.linspace(np.log(0.02), np.log(3.0), 10)
+        denom = lam[None, :] + (np.exp(log_ratio) + 1e-6)[:, None]
+        signal = np.maximum((uy2[None, :] / denom).sum(axis=1) / n, 1e-6)
+        nll = 0.5 * n * np.log(signal) + 0.5 * np.log(denom).sum(axis=1) + 0.5 * n
+        prior = 0.5 * np.log(signal) ** 2 + 0.5 * ((log_ratio - np.log(0.3)) / 1.2) ** 2
+        obj = nll + prior
+        i = int(np.argmin(obj))
+        return float(obj[i]), float(np.log(signal[i])), float(log_ratio[i])
 
     def fit(self, z: np.ndarray, y: np.ndarray) -> None:
         """Fit hyperparameters and condition on ``(z, y)``.
 
-        A grid over lengthscale and noise-to-signal ratio, with the signal variance
-        at its closed-form optimum (profile likelihood) and weak log-normal priors;
-        deterministic and a few milliseconds for a hundred points.
+        Lengthscales on a grid about ``0.5 sqrt(groups x group size)`` (one group: 15 values;
+        several: two rounds of coordinate search over 8 values or off), the noise-to-
+        signal ratio on a grid, the signal variance at its closed-form optimum (profile
+        likelihood), weak log-normal priors; deterministic, tens of milliseconds for a
+        hundred points.
         """
-        n = len(y)
-        d2 = np.maximum((z * z).sum(1)[:, None] + (z * z).sum(1)[None, :] - 2.0 * z @ z.T, 0.0)
-        dist = np.sqrt(d2)
-        centre = np.log(0.5 * np.sqrt(self.dim))
-        eye = np.eye(n)
-        best: tuple[float, np.ndarray] | None = None
-        for log_ell in centre + np.linspace(-1.2, 1.6, 15):
-            base = self._matern(dist / np.exp(log_ell))
-            for log_ratio in np.linspace(np.log(0.02), np.log(3.0), 10):
-                try:
-                    c, low = cho_factor(base + (np.exp(log_ratio) + 1e-6) * eye, lower=True)
-                except np.linalg.LinAlgError:
-                    continue
-                quad = float(y @ cho_solve((c, low), y))
-                signal = max(quad / n, 1e-6)
-                nll = 0.5 * n * np.log(signal) + np.log(np.diag(c)).sum() + 0.5 * n
-                prior = (
-                    0.5 * ((log_ell - centre) / 0.7) ** 2
-                    + 0.5 * (np.log(signal) / 1.0) ** 2
-                    + 0.5 * ((log_ratio - np.log(0.3)) / 1.2) ** 2
-                )
-                if best is None or nll + prior < best[0]:
-                    best = (
-                        float(nll + prior),
-                        np.array([log_ell, np.log(signal), np.log(signal) + log_ratio]),
-                    )
-        if best is not None:
-            self.theta = best[1]
+        d2 = self._sq_dists(z, z)
+        k = len(self.groups)
+
+        def objective(log_ells: np.ndarray) -> tuple[float, float, float]:
+            obj, log_signal, log_ratio = self._best_noise(self._base(d2, log_ells), y)
+            on = np.isfinite(log_ells)
+            obj += float((0.5 * ((log_ells[on] - self._centre[on]) / 0.7) ** 2).sum())
+            obj += self.OFF_COST * float((~on).sum())
+            return obj, log_signal, log_ratio
+
+        if k == 1:
+            choices = [self._centre + np.array([d]) for d in np.linspace(-1.2, 1.6, 15)]
+            results = [(objective(c), c) for c in choices]
+            (best, log_signal, log_ratio), ells = min(results, key=lambda r: r[0][0])
+        else:
+            # Start from the last group alone (the motion descriptors when present):
+            # the others come in only when the data pay for them.
+            ells = np.full(k, np.inf)
+            ells[-1] = self._centre[-1]
+            best, log_signal, log_ratio = objective(ells)
+            for _ in range(2):
+                for g in range(k):
+                    for value in [*(self._centre[g] + np.linspace(-1.2, 1.6, 8)), np.inf]:
+                        trial = ells.copy()
+                        trial[g] = value
+                        if not np.isfinite(trial).any():
+                            continue
+                        res = objective(trial)
+                        if res[0] < best:
+                            (best, log_signal, log_ratio), ells = res, trial
+        self.theta = np.concatenate([ells, [log_signal, log_signal + log_ratio]])
         self.condition(z, y)
 
     def condition(self, z: np.ndarray, y: np.ndarray) -> None:
         """Condition on ``(z, y)`` with the current hyperparameters."""
-        k = self._cov(z, z, self.theta) + (np.exp(self.theta[2]) + 1e-6) * np.eye(len(y))
-        self._chol = cho_factor(k, lower=True)
-        self._alpha = cho_solve(self._chol, y)
+        noise = np.exp(self.theta[len(self.groups) + 1])
+        k = self._cov(z, z, self.theta) + (noise + 1e-6) * np.eye(len(y))
+        chol = cho_factor(k, lower=True)
+        self._alpha = cho_solve(chol, y)
         # The inverse once per update: predictions are then plain matrix products.
-        self._k_inv = cho_solve(self._chol, np.eye(len(y)))
+        self._k_inv = cho_solve(chol, np.eye(len(y)))
         self._z = z
 
     def predict(self, zs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of the latent function at ``zs``."""
         ks = self._cov(zs, self._z, self.theta)
         mean = ks @ self._alpha
-        var = np.exp(self.theta[1]) - ((ks @ self._k_inv) * ks).sum(axis=1)
+        var = np.exp(self.theta[len(self.groups)]) - ((ks @ self._k_inv) * ks).sum(axis=1)
         return mean, np.sqrt(np.maximum(var, 1e-12))
 
     @property
-    def lengthscale(self) -> float:
-        """Fitted lengthscale, latent units."""
-        return float(np.exp(self.theta[0]))
+    def lengthscales(self) -> np.ndarray:
+        """Fitted lengthscale per group, input units (inf: the group was judged irrelevant)."""
+        return np.asarray(np.exp(self.theta[: len(self.groups)]))
 
 
 class LatentAdapter(torch.nn.Module):
@@ -332,10 +409,14 @@ class Learner:
             self._desc_mean, self._desc_std = raw.mean(axis=0), raw.std(axis=0) + 1e-9
         self.radius = float(np.sqrt(self.space_dim) + self.settings.radius_margin)
         self.adapter = LatentAdapter(self.space_dim)
-        n_in = {"latent": self.space_dim, "motion": 9, "both": self.space_dim + 9}[
-            self.settings.surrogate
-        ]
-        self.gp = LatentGP(n_in)
+        # One lengthscale each for the latent, the edits and the motion descriptors.
+        space = [self.dim] + ([N_EDITS] if self.settings.edits else [])
+        groups = {
+            "latent": [self.space_dim],
+            "motion": [N_DESCRIPTORS],
+            "both": [*space, N_DESCRIPTORS],
+        }
+        self.gp = LatentGP(groups[self.settings.surrogate])
         self.latents = np.zeros((0, self.space_dim))
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)
@@ -420,8 +501,8 @@ class Learner:
             return vector
         if self.n_observations < 3:
             return self.vectors[int(np.argmax(self.scores))].copy()
-        mean, _ = self.gp.predict(self._observed_inputs())
-        return self.vectors[int(np.argmax(mean))].copy()
+        mean, sd = self.gp.predict(self._observed_inputs())
+        return self.vectors[int(np.argmax(mean - self.settings.recommend_kappa * sd))].copy()
 
     # -- internals -----------------------------------------------------------------
     def _refit(self) -> None:
@@ -452,10 +533,7 @@ class Learner:
         )
 
     def _raw_descriptors(self, vectors: np.ndarray) -> np.ndarray:
-        decoded = [decode(v, self.cfg) for v in vectors]
-        q = np.stack([c.keyframes_deg for c in decoded])
-        d = np.stack([c.durations_s for c in decoded])
-        return self._raw_descriptors_of(motion_features(q, d))
+        return self._raw_descriptors_of(motion_features(*decode_many(vectors, self.cfg)))
 
     def _inputs(self, latents: np.ndarray, vectors: np.ndarray | None) -> np.ndarray:
         """What the Gaussian process sees of these choreographies (see ``surrogate``)."""
@@ -558,27 +636,25 @@ class Learner:
         vectors = self.generator.decode_latent(points[:, : self.dim].astype(np.float32))
         if self.space_dim == self.dim:
             return vectors
+        e = points[:, self.dim :]
+        edited = np.flatnonzero(e.any(axis=1))
+        if not len(edited):
+            return vectors
         s = self.settings
         env = self.cfg.envelope
-        span = env[:, 1] - env[:, 0]
         dr = self.cfg.segment_duration_s
-        out = np.empty_like(vectors)
-        for i, (v, p) in enumerate(zip(vectors, points, strict=True)):
-            e = p[self.dim :]
-            if not e.any():
-                out[i] = v
-                continue
-            c = decode(v, self.cfg)
-            q = c.keyframes_deg
-            centre = q.mean(axis=0)
-            q = (
-                centre
-                + s.edit_offset * e[6:12] * span
-                + np.exp(s.edit_amplitude * e[:6]) * (q - centre)
-            )
-            q = np.clip(q, env[:, 0], env[:, 1])
-            d = np.clip(c.durations_s * np.exp(s.edit_tempo * e[12]), dr.min, dr.max)
-            out[i] = encode(Choreography(keyframes_deg=q, durations_s=d), self.cfg)
+        e = e[edited]
+        q, d = decode_many(vectors[edited], self.cfg)  # (m, 28, 6) deg, (m, 28) s
+        centre = q.mean(axis=1, keepdims=True)
+        q = (
+            centre
+            + (s.edit_offset * e[:, None, 6:12]) * (env[:, 1] - env[:, 0])
+            + np.exp(s.edit_amplitude * e[:, None, :6]) * (q - centre)
+        )
+        q = np.clip(q, env[:, 0], env[:, 1])
+        d = np.clip(d * np.exp(s.edit_tempo * e[:, 12:13]), dr.min, dr.max)
+        out = vectors.copy()
+        out[edited] = encode_many(q, d, self.cfg)
         return out
 
     def _latent_of(self, vector: np.ndarray) -> np.ndarray:
