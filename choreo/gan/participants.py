@@ -351,6 +351,7 @@ class EegCalmParticipant(CalmParticipant):
 BUILTIN_PARTICIPANTS = (
     "choreo.gan.participants:CalmParticipant",
     "choreo.gan.participants:SweepParticipant",
+    "choreo.gan.participants:WristParticipant",
 )
 
 
