@@ -10,9 +10,9 @@ import pytest
 
 from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
-from choreo.gan.learner import Learner, LearnerSettings
+from choreo.gan.learner import LatentGP, Learner, LearnerSettings
 from choreo.gan.model import Generator
-from choreo.gan.participants import CalmParticipant
+from choreo.gan.participants import EFFECT_RANGE_Z, CalmParticipant
 from choreo.robot.config import load_robot_config
 from choreo.robot.safety import check_choreography
 
@@ -125,24 +125,34 @@ def test_update_accepts_a_vector_it_did_not_propose(generator: Generator) -> Non
 def test_learning_lifts_the_recommendation_above_what_the_prior_offers(
     generator: Generator,
 ) -> None:
-    """With scores that carry the signal (no trial noise; drift and habituation stay),
-    30 evaluations lift the recommendation above a typical prior draw on every seed.
-
-    At the calibrated Student-t noise the learner does not yet beat best-of-n prior
-    sampling within 30 evaluations (it does at 100 on CalmParticipant); see
-    ``choreo bench learning`` and the README.
-    """
+    """At the calibrated trial noise (Student-t, with drift and habituation), 30
+    evaluations lift the recommendation well above a typical prior draw on every seed
+    (by more than 15% of the effect range; measured 0.16 to 0.39 z)."""
     budget, gains = 30, []
     draws = generator.sample(200, np.random.default_rng(99))
     for seed in (0, 1, 2):
-        person = CalmParticipant(seed, noise_scale=0.0)
+        person = CalmParticipant(seed)
         learner = Learner(generator, seed=seed)
         for _ in range(budget):
             v = learner.propose()
             learner.update(v, person.respond(v))
         typical = float(np.median(person.true_values(draws)))
         gains.append(person.true_value(learner.recommend()) - typical)
-    assert min(gains) > 0.0, gains
+    assert min(gains) > 0.15 * EFFECT_RANGE_Z, gains
+
+
+def test_gaussian_process_finds_which_group_of_inputs_matters() -> None:
+    """A function of the second group alone: the first group is switched off (or at
+    least gets the longer lengthscale), and the fit predicts held-out points."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((80, 8))
+    y = np.sin(2.0 * x[:, 5]) + 0.1 * rng.standard_normal(80)
+    gp = LatentGP([5, 3])
+    gp.fit(x[:60], y[:60])
+    ell = gp.lengthscales
+    assert ell[0] > 3 * ell[1], ell
+    mean, _ = gp.predict(x[60:])
+    assert np.corrcoef(mean, y[60:])[0, 1] > 0.8
 
 
 def test_a_rejected_choreography_is_never_proposed_again(

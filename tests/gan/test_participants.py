@@ -12,6 +12,7 @@ from choreo.gan.participants import (
     BUILTIN_PARTICIPANTS,
     CalmParticipant,
     SweepParticipant,
+    WristParticipant,
     load_participant,
 )
 from choreo.gan.prior import ProceduralPrior
@@ -131,3 +132,21 @@ def test_eeg_participant_scores_synthetic_eeg_through_the_real_pipeline(
     # More relaxing motion -> more frontal alpha/theta -> a higher score, despite the EEG noise.
     assert spearmanr(truth, scores).statistic > 0.7
     assert scores[truth > np.median(truth)].mean() > scores[truth <= np.median(truth)].mean() + 0.5
+
+
+def test_wrist_participant_sees_what_the_motion_features_do_not(vectors: np.ndarray) -> None:
+    """Turning A6 leaves the flange, so every motion feature, where it was; this person
+    notices (the blind spot of a model built on those features)."""
+    p = WristParticipant(0)
+    base = np.full(196, 128, np.uint8)  # the arm holds a pose, a steady beat
+    base[6::7] = 120
+    env = p.cfg.envelope[4]
+    base[4::7] = round(255 * (p.prefs["bend_deg"] - env[0]) / (env[1] - env[0]))  # A5
+    turned = base.copy()
+    turned[5::7] = np.tile([118, 138], 14)  # A6 of every keyframe: the tool turns to and fro
+    fa, fb = p.features(base).as_dict(), p.features(turned).as_dict()
+    for name, value in fa.items():
+        assert fb[name] == pytest.approx(value, abs=1e-9), name
+    assert p.true_value(turned) - p.true_value(base) > 0.3 * pm.EFFECT_RANGE_Z
+    batch = p.true_values(vectors)
+    np.testing.assert_allclose(batch, [p.true_value(v) for v in vectors], rtol=0, atol=1e-12)

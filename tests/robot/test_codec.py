@@ -107,3 +107,28 @@ def test_decode_follows_the_configuration() -> None:
     c = decode(np.full(VECTOR_LEN, 255, dtype=np.uint8), other)
     assert np.all(c.keyframes_deg[:, 0] == 10.0)
     assert np.all(c.durations_s == 2.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(vectors, min_size=1, max_size=5))
+def test_batch_codec_agrees_with_the_single_one(rows: list[np.ndarray]) -> None:
+    from choreo.robot.codec import decode_many, encode_many
+
+    batch = np.stack(rows)
+    q, d = decode_many(batch, CFG)
+    assert q.shape == (len(rows), N_KEYFRAMES, 6)
+    assert d.shape == (len(rows), N_KEYFRAMES)
+    for i, v in enumerate(rows):
+        one = decode(v, CFG)
+        np.testing.assert_array_equal(q[i], one.keyframes_deg)
+        np.testing.assert_array_equal(d[i], one.durations_s)
+    np.testing.assert_array_equal(encode_many(q, d, CFG), batch)
+
+
+def test_batch_encode_names_the_choreography_keyframe_and_axis() -> None:
+    from choreo.robot.codec import decode_many, encode_many
+
+    q, d = decode_many(np.full((3, VECTOR_LEN), 128, np.uint8), CFG)
+    q[2, 4, 1] = CFG.envelope[1, 1] + 5.0  # A2 of keyframe 5 of the third, above the envelope
+    with pytest.raises(InputError, match=r"choreography 3: keyframe 5: A2 = "):
+        encode_many(q, d, CFG)
