@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
@@ -186,15 +186,23 @@ class LatentGP:
     #: Prior cost (nats) of declaring a group irrelevant.
     OFF_COST = 0.0
 
-    def __init__(self, groups: int | Sequence[int]) -> None:
+    def __init__(
+        self, groups: int | Sequence[int], combine: Literal["product", "sum"] = "product"
+    ) -> None:
         self.groups = [int(groups)] if isinstance(groups, int) else [int(g) for g in groups]
+        self.combine = combine
         self.dim = sum(self.groups)
         bounds = np.cumsum([0, *self.groups])
         self._slices = [slice(int(a), int(b)) for a, b in pairwise(bounds)]
-        # Centre of each lengthscale grid: 0.5 sqrt(k x group size), so that with k groups
-        # two random inputs are as far apart (in lengthscales) as with one group.
+        # Centre of each lengthscale grid: 0.5 sqrt(group size), times sqrt(k) for a
+        # product of k groups so that two random inputs are as far apart (in
+        # lengthscales) as with one group.
         sizes = np.array(self.groups, dtype=np.float64)
-        self._centre = np.log(0.5 * np.sqrt(len(sizes) * sizes))
+        spread = len(sizes) if combine == "product" else 1
+        self._centre = np.log(0.5 * np.sqrt(spread * sizes))
+        #: Weight of each group's kernel ("sum"; the last group alone at first).
+        self.weights = np.zeros(len(sizes))
+        self.weights[-1] = 1.0
         # log lengthscale per group (inf: off), log signal variance, log noise variance
         self.theta = np.concatenate([self._centre, [0.0, np.log(0.3)]])
         self._z = np.zeros((0, self.dim))
@@ -218,11 +226,23 @@ class LatentGP:
 
     def _base(self, d2: list[np.ndarray], log_ells: np.ndarray) -> np.ndarray:
         """Matérn correlation from per-group squared distances and log lengthscales."""
+        if self.combine == "sum":
+            return self._sum_base(d2, log_ells, self.weights)
         r2 = np.zeros_like(d2[0])
         for g, log_ell in zip(d2, log_ells, strict=True):
             if np.isfinite(log_ell):
                 r2 = r2 + g / np.exp(2.0 * log_ell)
         return self._matern(np.sqrt(r2))
+
+    def _sum_base(
+        self, d2: list[np.ndarray], log_ells: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """Weighted sum of one Matérn correlation per group (weights sum to one)."""
+        out = np.zeros_like(d2[0])
+        for g, log_ell, w in zip(d2, log_ells, weights, strict=True):
+            if w > 0.0:
+                out = out + w * self._matern(np.sqrt(g) / np.exp(log_ell))
+        return out
 
     def _cov(self, a: np.ndarray, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
         k = len(self.groups)
@@ -267,7 +287,9 @@ class LatentGP:
             obj += self.OFF_COST * float((~on).sum())
             return obj, log_signal, log_ratio
 
-        if k == 1:
+        if self.combine == "sum" and k > 1:
+            best, log_signal, log_ratio, ells = self._fit_sum(d2, y, objective)
+        elif k == 1:
             choices = [self._centre + np.array([d]) for d in np.linspace(-1.2, 1.6, 15)]
             results = [(objective(c), c) for c in choices]
             (best, log_signal, log_ratio), ells = min(results, key=lambda r: r[0][0])
@@ -289,6 +311,39 @@ class LatentGP:
                             (best, log_signal, log_ratio), ells = res, trial
         self.theta = np.concatenate([ells, [log_signal, log_signal + log_ratio]])
         self.condition(z, y)
+
+    def _fit_sum(
+        self,
+        d2: list[np.ndarray],
+        y: np.ndarray,
+        objective: Callable[[np.ndarray], tuple[float, float, float]],
+    ) -> tuple[float, float, float, np.ndarray]:
+        """Coordinate search for "sum": each group's lengthscale, then the weight of the
+        last group (the rest share what is left), twice. Starts from the last alone."""
+        k = len(self.groups)
+        ells = self._centre.copy()
+        self.weights = np.zeros(k)
+        self.weights[-1] = 1.0
+        best, log_signal, log_ratio = objective(ells)
+        for _ in range(2):
+            for g in range(k):
+                if self.weights[g] == 0.0:
+                    continue
+                for value in self._centre[g] + np.linspace(-1.2, 1.6, 8):
+                    trial = ells.copy()
+                    trial[g] = value
+                    res = objective(trial)
+                    if res[0] < best:
+                        (best, log_signal, log_ratio), ells = res, trial
+            kept = self.weights.copy()
+            for w_last in (1.0, 0.85, 0.7, 0.5, 0.3):
+                self.weights = np.full(k, (1.0 - w_last) / (k - 1))
+                self.weights[-1] = w_last
+                res = objective(ells)
+                if res[0] < best:
+                    (best, log_signal, log_ratio), kept = res, self.weights.copy()
+            self.weights = kept
+        return best, log_signal, log_ratio, ells
 
     def condition(self, z: np.ndarray, y: np.ndarray) -> None:
         """Condition on ``(z, y)`` with the current hyperparameters."""
@@ -409,14 +464,13 @@ class Learner:
             self._desc_mean, self._desc_std = raw.mean(axis=0), raw.std(axis=0) + 1e-9
         self.radius = float(np.sqrt(self.space_dim) + self.settings.radius_margin)
         self.adapter = LatentAdapter(self.space_dim)
-        # One lengthscale each for the latent, the edits and the motion descriptors.
-        space = [self.dim] + ([N_EDITS] if self.settings.edits else [])
-        groups = {
-            "latent": [self.space_dim],
-            "motion": [N_DESCRIPTORS],
-            "both": [*space, N_DESCRIPTORS],
-        }
-        self.gp = LatentGP(groups[self.settings.surrogate])
+        if self.settings.surrogate == "both":
+            # A sum: choreographies that look alike stay alike whatever their latents.
+            self.gp = LatentGP([self.space_dim, N_DESCRIPTORS], combine="sum")
+        else:
+            self.gp = LatentGP(
+                [self.space_dim] if self.settings.surrogate == "latent" else [N_DESCRIPTORS]
+            )
         self.latents = np.zeros((0, self.space_dim))
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)
