@@ -31,6 +31,11 @@ def learning(
         "25,50,100", help="Evaluation budgets to report, comma-separated."
     ),
     seeds: int = typer.Option(20, help="Seeds (participants and methods) per participant."),
+    first_seed: int = typer.Option(
+        0,
+        help="First seed (seeds first_seed .. first_seed + seeds - 1): fresh ones for a"
+        " check on seeds nobody tuned on.",
+    ),
     methods: str = typer.Option(
         "learner,prior,random,cmaes,fbgan", help="Methods to run, comma-separated."
     ),
@@ -52,6 +57,7 @@ def learning(
         participants=participant or None,
         budgets=_budgets(budgets),
         seeds=seeds,
+        first_seed=first_seed,
         methods=[m.strip() for m in methods.split(",") if m.strip()],
         json_path=json_path,
         plot_path=plot,

@@ -489,6 +489,7 @@ def run_learning_benchmark(
     participants: Sequence[str] | None = None,
     budgets: Sequence[int] = (25, 50, 100),
     seeds: int = 20,
+    first_seed: int = 0,
     methods: Sequence[str] = METHODS,
     json_path: str | os.PathLike[str] | None = None,
     plot_path: str | os.PathLike[str] | None = None,
@@ -533,10 +534,11 @@ def run_learning_benchmark(
     # Piped or logged output gets a table wide enough to stay readable.
     console = Console() if sys.stdout.isatty() else Console(width=150)
     t0 = time.perf_counter()
-    ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in range(seeds)]
+    seed_list = range(first_seed, first_seed + seeds)
+    ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in seed_list]
     ckpt_path, ckpt_sha = _pinned_checkpoint(checkpoint)
     ckpt = str(ckpt_path)
-    jobs = [(spec, s, m, max_b, ckpt) for spec in specs for s in range(seeds) for m in methods]
+    jobs = [(spec, s, m, max_b, ckpt) for spec in specs for s in seed_list for m in methods]
     refs: dict[tuple[str, int], Reference] = {}
     runs: list[dict[str, Any]] = []
     columns = (
@@ -611,6 +613,7 @@ def run_learning_benchmark(
             "participants": specs,
             "budgets": budgets,
             "seeds": seeds,
+            "first_seed": first_seed,
             "methods": list(methods),
             "target": TARGET,
             "checkpoint": str(checkpoint)

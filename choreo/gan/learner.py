@@ -122,6 +122,10 @@ class LearnerSettings(StrictModel):
     #: the scored choreographies: with noisy scores, one that is known to be good beats
     #: one that merely looks good once.
     recommend_kappa: float = Field(0.0, ge=0.0)
+    #: Every revisit_every-th proposal after the initial design shows the current
+    #: recommendation again: a second score of the choreography believed best tells a
+    #: good one from a lucky one. None: never.
+    revisit_every: int | None = Field(8, ge=2)
     #: Search also over global motion edits of the decoded choreography (per-axis
     #: amplitude about the mean pose, per-axis offset of the mean pose, tempo), so the
     #: learner can leave the generator's manifold along amplitude, pose and speed.
@@ -496,6 +500,8 @@ class Learner:
         if self.n_observations < self.settings.n_initial:
             order = self._initial_design(rng)
             vector, z = self._first_valid(order, rng)
+        elif (revisit := self._revisit()) is not None:
+            vector, z = revisit
         else:
             cands = self._candidates(rng)
             vecs = self._materialise(cands) if self.settings.surrogate != "latent" else None
@@ -507,6 +513,18 @@ class Learner:
         self.n_proposed += 1
         self._pending[vector.tobytes()] = z
         return vector
+
+    def _revisit(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The recommendation and its search point, when it is time to show it again."""
+        every = self.settings.revisit_every
+        if not every or (self.n_observations - self.settings.n_initial) % every != every - 1:
+            return None
+        i = self._recommended_index()
+        vector = self.vectors[i].copy()
+        # It was scored, but a vector given to update() unproposed was never checked.
+        if vector.tobytes() in self._rejected or not check_choreography(vector, self.cfg).ok:
+            return None
+        return vector, self.latents[i].copy()
 
     def update(self, vector: Any, score: Any) -> None:
         """Learn from ``score`` (z units; higher = more relaxing) for ``vector``.
@@ -553,10 +571,13 @@ class Learner:
                     np.zeros((1, self.space_dim)), np.random.default_rng(self.seed)
                 )
             return vector
+        return self.vectors[self._recommended_index()].copy()
+
+    def _recommended_index(self) -> int:
         if self.n_observations < 3:
-            return self.vectors[int(np.argmax(self.scores))].copy()
+            return int(np.argmax(self.scores))
         mean, sd = self.gp.predict(self._observed_inputs())
-        return self.vectors[int(np.argmax(mean - self.settings.recommend_kappa * sd))].copy()
+        return int(np.argmax(mean - self.settings.recommend_kappa * sd))
 
     # -- internals -----------------------------------------------------------------
     def _refit(self) -> None:

@@ -910,6 +910,24 @@ def session_meta(settings: SessionSettings) -> dict[str, Any]:
     }
 
 
+def resolve_learner_settings(settings: SessionSettings) -> SessionSettings:
+    """``settings`` with every learner setting spelled out (defaults included), so that
+    the session's config.json replays with the same learner even after defaults change.
+
+    Raises
+    ------
+    ConfigError
+        A learner setting is unknown or out of range (named).
+    """
+    from choreo.config import validate
+    from choreo.gan.learner import LearnerSettings
+
+    ls = settings.learner
+    full = validate(LearnerSettings, ls.settings, "session settings [learner.settings]")
+    learner = ls.model_copy(update={"settings": full.model_dump(mode="json")})
+    return settings.model_copy(update={"learner": learner})
+
+
 def run_session(
     settings: SessionSettings | None = None,
     name: str | None = None,
@@ -948,7 +966,7 @@ def run_session(
                 {"kind": "note", "text": f"cut {removed} bytes of a torn last line on resume"}
             )
     else:
-        settings = settings or SessionSettings()
+        settings = resolve_learner_settings(settings or SessionSettings())
         store = SessionStore.create(
             settings, {**session_meta(settings), **(meta or {})}, name=name
         )

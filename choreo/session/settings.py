@@ -146,9 +146,10 @@ class DemoSettings(StrictModel):
     #: Import path of the participant (``module:Class``), see ``choreo.gan.participants``.
     participant: str = "choreo.gan.participants:CalmParticipant"
     participant_seed: int = 1
-    #: Scale of the participant's own trial noise (z); the EEG adds its measurement noise
-    #: on top, so the demo uses less than the participant's default. None: its default.
-    participant_noise: float | None = Field(0.1, ge=0)
+    #: Scale of the participant's own trial noise (z). The EEG and its scoring add their
+    #: own measurement noise, which stands in for the trial-to-trial noise that the
+    #: participant's default models, so the demo adds none. None: its default.
+    participant_noise: float | None = Field(0.0, ge=0)
     #: Device profile of the synthetic EEG.
     device: str = "muse2016"
     eeg_seed: int = 2
