@@ -129,11 +129,16 @@ class MotionParticipant:
         raise NotImplementedError
 
     # -- shared ----------------------------------------------------------------
-    def features(self, vectors: np.ndarray) -> MotionFeatures:
-        """Motion features of ``vectors`` ``uint8 (n, 196)`` (or one ``(196,)``)."""
+    def decoded(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keyframes ``(n, 28, 6)`` deg and durations ``(n, 28)`` s of ``vectors``
+        ``uint8 (n, 196)`` (or one ``(196,)``), each validated."""
         arr = np.asarray(vectors)
         rows = arr[None] if arr.ndim == 1 else arr
-        return motion_features(*decode_many(np.stack([as_vector(v) for v in rows]), self.cfg))
+        return decode_many(np.stack([as_vector(v) for v in rows]), self.cfg)
+
+    def features(self, vectors: np.ndarray) -> MotionFeatures:
+        """Motion features of ``vectors`` ``uint8 (n, 196)`` (or one ``(196,)``)."""
+        return motion_features(*self.decoded(vectors))
 
     def preference_of(self, vectors: np.ndarray) -> np.ndarray:
         """How relaxing ``vectors`` ``uint8 (n, 196)`` are, 0..1, shape (n,)."""
@@ -266,9 +271,7 @@ class WristParticipant(MotionParticipant):
         }
 
     def preference_of(self, vectors: np.ndarray) -> np.ndarray:
-        arr = np.asarray(vectors)
-        rows = arr[None] if arr.ndim == 1 else arr
-        q, d = decode_many(np.stack([as_vector(v) for v in rows]), self.cfg)
+        q, d = self.decoded(vectors)
         t = np.maximum(d[:, 1:], 1e-6)  # judged segments, s
         speed = np.abs(np.diff(q, axis=1)) / t[..., None]  # (n, 27, 6) deg/s
         rms = np.sqrt((speed**2 * t[..., None]).sum(axis=1) / t.sum(axis=1)[:, None])
