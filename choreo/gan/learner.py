@@ -138,6 +138,28 @@ class LearnerSettings(StrictModel):
     edit_tempo: float = Field(0.12, ge=0.0)
 
 
+#: What a setting was before it existed: a saved state or session without it ran so.
+LEGACY_SETTINGS: dict[str, Any] = {"edits": False, "surrogate": "latent", "revisit_every": None}
+
+
+def saved_settings(data: dict[str, Any], where: str) -> LearnerSettings:
+    """Learner settings as saved with a learner state or a session, validated.
+
+    A setting missing from ``data`` takes its value from before it existed
+    (:data:`LEGACY_SETTINGS`), not today's default, so that what was recorded replays
+    with the learner that recorded it.
+
+    Raises
+    ------
+    ConfigError
+        An unknown or invalid setting (named, at ``where``).
+    """
+    from choreo.config import validate
+
+    legacy = {k: v for k, v in LEGACY_SETTINGS.items() if k not in data}
+    return validate(LearnerSettings, {**data, **legacy}, where)
+
+
 def _validated_score(score: Any) -> float:
     if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
         raise InputError(f"score must be a real number, got {type(score).__name__}")
@@ -828,10 +850,7 @@ class Learner:
         formats = (STATE_FORMAT, "choreo-learner/1")
         if not isinstance(meta, dict) or meta.get("format") not in formats:
             raise InputError(f"{p}: not a choreo learner state (format {meta.get('format')!r})")
-        settings = LearnerSettings.model_validate(meta["settings"])
-        if meta["format"] == "choreo-learner/1":
-            # Saved before motion edits: the same learner is the one without them.
-            settings = settings.model_copy(update={"edits": False})
+        settings = saved_settings(meta["settings"], f"{p}: learner settings")
         ckpt = checkpoint if checkpoint is not None else meta.get("checkpoint")
         learner = cls(ckpt, seed=int(meta["seed"]), settings=settings, cfg=cfg)
         if learner.dim != int(meta["latent_dim"]):

@@ -172,15 +172,14 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
 
 def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
     """Re-run the learner from the recorded scores; return {trial id: proposed vector}."""
-    from choreo.config import validate
-    from choreo.gan.learner import Learner, LearnerSettings
+    from choreo.gan.learner import Learner, saved_settings
 
     settings = store.settings()
     ls = settings.learner
     learner = Learner(
         ls.checkpoint,
         seed=ls.seed,
-        settings=validate(LearnerSettings, ls.settings, "[learner.settings]"),
+        settings=saved_settings(ls.settings, f"{store.path}: [learner.settings]"),
     )
     proposals: dict[int, np.ndarray] = {}
     for r in store.trials():

@@ -204,26 +204,29 @@ def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
 def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
     generator: Generator, tmp_path: Path
 ) -> None:
-    """States saved before motion edits (choreo-learner/1) load as ``edits=False``."""
+    """States saved before motion edits (choreo-learner/1), the descriptor surrogate and
+    revisits load as the learner of that time: no edits, a GP on the latent, no revisits."""
     import json
 
     from safetensors import safe_open
     from safetensors.numpy import save_file
 
-    plain = Learner(generator, seed=5, settings=LearnerSettings(edits=False))
+    then = LearnerSettings(edits=False, surrogate="latent", revisit_every=None)
+    plain = Learner(generator, seed=5, settings=then)
     _run(plain, 6)
     plain.save(tmp_path / "new.safetensors")
     with safe_open(str(tmp_path / "new.safetensors"), framework="numpy") as fh:
         meta = json.loads((fh.metadata() or {})["choreo-learner"])
         arrays = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
     meta["format"] = "choreo-learner/1"
-    for key in ("edits", "edit_amplitude", "edit_offset", "edit_tempo"):
+    for key in ("edits", "edit_amplitude", "edit_offset", "edit_tempo", "surrogate"):
         meta["settings"].pop(key)
+    meta["settings"].pop("revisit_every")
     save_file(
         arrays, str(tmp_path / "old.safetensors"), metadata={"choreo-learner": json.dumps(meta)}
     )
     old = Learner.load(tmp_path / "old.safetensors", checkpoint=generator)
-    assert not old.settings.edits
+    assert old.settings == then
     assert old.space_dim == generator.latent_dim
     np.testing.assert_array_equal(old.propose(), plain.propose())
 
