@@ -40,6 +40,7 @@ import math
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
@@ -67,15 +68,25 @@ N_EDITS = 13
 N_DESCRIPTORS = 9
 
 
+@cache
+def _blas_pools() -> Any:
+    """The thread pools of the loaded BLAS libraries (found once: it walks the libraries)."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 @contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Run torch single-threaded: the learner's tensors are tiny, and on a busy machine
-    thread hand-offs cost more than they save (and one thread keeps replays bit-equal)."""
+def _single_threaded() -> Iterator[None]:
+    """Run torch and the BLAS under numpy single-threaded: the learner's arrays are
+    small (hundreds of rows), and thread hand-offs cost more than they save, most of all
+    on a busy machine (one thread also keeps replays bit-equal)."""
     before = torch.get_num_threads()
     if before != 1:
         torch.set_num_threads(1)
     try:
-        yield
+        with _blas_pools().limit(limits=1, user_api="blas"):
+            yield
     finally:
         if before != 1:
             torch.set_num_threads(before)
@@ -482,7 +493,7 @@ class Learner:
         self._desc_std = np.ones(0)
         if self.settings.surrogate != "latent":
             # Standardise descriptors on the prior's own samples (fixed draw, not the seed).
-            with _one_torch_thread():
+            with _single_threaded():
                 ref = self.generator.decode_latent(
                     np.random.default_rng(0).standard_normal((512, self.dim)).astype(np.float32)
                 )
@@ -514,7 +525,7 @@ class Learner:
 
     def propose(self) -> np.ndarray:
         """The next choreography to show, ``uint8 (196,)``; it passes the safety check."""
-        with _one_torch_thread():
+        with _single_threaded():
             return self._propose()
 
     def _propose(self) -> np.ndarray:
@@ -560,15 +571,15 @@ class Learner:
         v = _validated_vector(vector)
         s = _validated_score(score)
         key = v.tobytes()
-        z = self._pending.get(key)
-        if z is None:
-            with _one_torch_thread():
+        with _single_threaded():
+            z = self._pending.get(key)
+            if z is None:
                 z = self._latent_of(v)
-        self._pending.pop(key, None)
-        self.latents = np.vstack([self.latents, z[None]])
-        self.vectors = np.vstack([self.vectors, v[None]])
-        self.scores = np.append(self.scores, s)
-        self._refit()
+            self._pending.pop(key, None)
+            self.latents = np.vstack([self.latents, z[None]])
+            self.vectors = np.vstack([self.vectors, v[None]])
+            self.scores = np.append(self.scores, s)
+            self._refit()
 
     def reject(self, vector: Any) -> None:
         """The bridge refused ``vector`` (a stricter configuration): never propose it again.
@@ -588,7 +599,7 @@ class Learner:
     def recommend(self) -> np.ndarray:
         """The choreography believed best: the highest posterior mean among those scored."""
         if self.n_observations == 0:
-            with _one_torch_thread():
+            with _single_threaded():
                 vector, _ = self._first_valid(
                     np.zeros((1, self.space_dim)), np.random.default_rng(self.seed)
                 )
