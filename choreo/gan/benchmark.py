@@ -348,6 +348,20 @@ def evals_to_reach(normalised_curve: np.ndarray, target: float = TARGET) -> floa
     return float(hit[0] + 1) if len(hit) else math.inf
 
 
+def evals_to_hold(normalised_curve: np.ndarray, target: float = TARGET) -> float:
+    """First evaluation count (1-based) from which the recommendation stays at or above
+    ``target`` to the end of the run; inf if it ends below.
+
+    A stricter reading than :func:`evals_to_reach`: a method whose recommendation follows
+    the luckiest noisy score can touch the target early and fall back.
+    """
+    below = np.flatnonzero(np.asarray(normalised_curve) < target)
+    if not len(below):
+        return 1.0
+    last = int(below[-1])
+    return float(last + 2) if last + 1 < len(normalised_curve) else math.inf
+
+
 def _quartiles(x: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
     q = np.percentile(np.asarray(x, dtype=np.float64), [25, 50, 75], method="lower")
     return float(q[1]), float(q[0]), float(q[2])
@@ -372,6 +386,7 @@ def summarise(
             norm = np.array([refs[(spec, r["seed"])].normalise(np.array(r["curve"])) for r in rs])
             reach = [evals_to_reach(n) for n in norm]
             med, q1, q3 = _quartiles(reach)
+            hold = _quartiles([evals_to_hold(n) for n in norm])
             per_method[method] = {
                 "normalised": {
                     str(b): dict(
@@ -380,6 +395,9 @@ def summarise(
                     for b in budgets
                 },
                 "evals_to_target": {"median": med, "q25": q1, "q75": q3, "censored_at": max_b},
+                "evals_to_hold_target": dict(
+                    zip(("median", "q25", "q75"), hold, strict=True), censored_at=max_b
+                ),
                 "curve_median": np.median(norm, axis=0).tolist(),
                 "curve_q25": np.percentile(norm, 25, axis=0).tolist(),
                 "curve_q75": np.percentile(norm, 75, axis=0).tolist(),
@@ -464,6 +482,7 @@ def print_table(summary: dict[str, Any], budgets: Sequence[int], console: Any = 
     for b in budgets:
         table.add_column(f"@{b}", justify="right")
     table.add_column(f"evals to {TARGET}", justify="right")
+    table.add_column(f"holds {TARGET} from", justify="right")
     for spec, methods in summary.items():
         for method, res in methods.items():
             cells = []
@@ -479,6 +498,11 @@ def print_table(summary: dict[str, Any], budgets: Sequence[int], console: Any = 
                 bound = ">=" if res.get("speedup_is_lower_bound") else ""
                 reach += f"  ({bound}{res['speedup_vs_best_other']:.1f}x)"
             cells.append(reach)
+            h = res["evals_to_hold_target"]
+            cells.append(
+                f"{_fmt_evals(h['median'], max_b)} "
+                f"[{_fmt_evals(h['q25'], max_b)}, {_fmt_evals(h['q75'], max_b)}]"
+            )
             table.add_row(
                 spec.split(":")[-1], method, *cells, style="bold" if method == "learner" else None
             )

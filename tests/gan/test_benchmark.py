@@ -12,6 +12,7 @@ import pytest
 from choreo.errors import InputError
 from choreo.gan.benchmark import (
     METHODS,
+    evals_to_hold,
     evals_to_reach,
     reference_optimum,
     run_learning_benchmark,
@@ -19,6 +20,12 @@ from choreo.gan.benchmark import (
 from choreo.gan.participants import load_participant
 
 SPEC = "choreo.gan.participants:CalmParticipant"
+
+
+def test_evals_to_hold_needs_the_rest_of_the_run_at_the_target() -> None:
+    assert evals_to_hold(np.array([0.9, 0.5, 0.81, 0.85])) == 3  # touched at 1, held from 3
+    assert evals_to_hold(np.array([0.85, 0.9])) == 1
+    assert evals_to_hold(np.array([0.9, 0.5])) == math.inf  # ends below: never held
 
 
 def test_evals_to_reach_counts_from_one_and_censors() -> None:
