@@ -129,10 +129,6 @@ class LearnerSettings(StrictModel):
     radius_margin: float = Field(3.0, ge=0.0)
     #: Candidates tried when the best ones fail the safety check.
     max_tries: int = Field(64, ge=1)
-    #: The recommendation maximises posterior mean - recommend_kappa x posterior SD over
-    #: the scored choreographies: with noisy scores, one that is known to be good beats
-    #: one that merely looks good once.
-    recommend_kappa: float = Field(0.0, ge=0.0)
     #: Every revisit_every-th proposal after the initial design shows the current
     #: recommendation again: a second score of the choreography believed best tells a
     #: good one from a lucky one. None: never.
@@ -206,13 +202,14 @@ def rank_weights(y: np.ndarray, temperature: float) -> np.ndarray:
 
 
 class LatentGP:
-    """Gaussian process: Matérn 5/2 with one lengthscale per *group* of input columns.
+    """Gaussian process: Matérn 5/2 on groups of input columns, zero mean, fitted noise.
 
-    The inputs are split into groups (for example the latent, the motion edits and
-    the motion descriptors), each with its own lengthscale, which the fit may also
-    switch off (infinite lengthscale: the group does not matter). Zero mean, fitted
-    noise. ``fit`` maximises the log marginal likelihood plus weak log-normal priors
-    over a fixed grid, so it is deterministic.
+    One group is the plain isotropic kernel. Several groups (the learner's ``"both"``:
+    the search point, then the motion descriptors) add up: a weighted sum of one
+    isotropic Matérn per group, each with its own lengthscale, so two inputs alike in
+    one group stay correlated however much they differ in another. ``fit`` maximises
+    the log marginal likelihood plus weak log-normal priors over a fixed grid, so it is
+    deterministic.
 
     Parameters
     ----------
@@ -220,27 +217,17 @@ class LatentGP:
         Number of columns of each group, in order (one int: a single group).
     """
 
-    #: Prior cost (nats) of declaring a group irrelevant.
-    OFF_COST = 0.0
-
-    def __init__(
-        self, groups: int | Sequence[int], combine: Literal["product", "sum"] = "product"
-    ) -> None:
+    def __init__(self, groups: int | Sequence[int]) -> None:
         self.groups = [int(groups)] if isinstance(groups, int) else [int(g) for g in groups]
-        self.combine = combine
         self.dim = sum(self.groups)
         bounds = np.cumsum([0, *self.groups])
         self._slices = [slice(int(a), int(b)) for a, b in pairwise(bounds)]
-        # Centre of each lengthscale grid: 0.5 sqrt(group size), times sqrt(k) for a
-        # product of k groups so that two random inputs are as far apart (in
-        # lengthscales) as with one group.
-        sizes = np.array(self.groups, dtype=np.float64)
-        spread = len(sizes) if combine == "product" else 1
-        self._centre = np.log(0.5 * np.sqrt(spread * sizes))
-        #: Weight of each group's kernel ("sum"; the last group alone at first).
-        self.weights = np.zeros(len(sizes))
+        # Centre of each lengthscale grid: 0.5 sqrt(group size).
+        self._centre = np.log(0.5 * np.sqrt(np.array(self.groups, dtype=np.float64)))
+        #: Weight of each group's kernel, summing to one (the last group alone at first).
+        self.weights = np.zeros(len(self.groups))
         self.weights[-1] = 1.0
-        # log lengthscale per group (inf: off), log signal variance, log noise variance
+        # log lengthscale per group, log signal variance, log noise variance
         self.theta = np.concatenate([self._centre, [0.0, np.log(0.3)]])
         self._z = np.zeros((0, self.dim))
         self._alpha = np.zeros(0)
@@ -262,21 +249,9 @@ class LatentGP:
         return out
 
     def _base(self, d2: list[np.ndarray], log_ells: np.ndarray) -> np.ndarray:
-        """Matérn correlation from per-group squared distances and log lengthscales."""
-        if self.combine == "sum":
-            return self._sum_base(d2, log_ells, self.weights)
-        r2 = np.zeros_like(d2[0])
-        for g, log_ell in zip(d2, log_ells, strict=True):
-            if np.isfinite(log_ell):
-                r2 = r2 + g / np.exp(2.0 * log_ell)
-        return self._matern(np.sqrt(r2))
-
-    def _sum_base(
-        self, d2: list[np.ndarray], log_ells: np.ndarray, weights: np.ndarray
-    ) -> np.ndarray:
-        """Weighted sum of one Matérn correlation per group (weights sum to one)."""
+        """Correlation: the weighted sum of one Matérn per group (weights sum to one)."""
         out = np.zeros_like(d2[0])
-        for g, log_ell, w in zip(d2, log_ells, weights, strict=True):
+        for g, log_ell, w in zip(d2, log_ells, self.weights, strict=True):
             if w > 0.0:
                 out = out + w * self._matern(np.sqrt(g) / np.exp(log_ell))
         return out
@@ -308,55 +283,34 @@ class LatentGP:
     def fit(self, z: np.ndarray, y: np.ndarray) -> None:
         """Fit hyperparameters and condition on ``(z, y)``.
 
-        Lengthscales on a grid about ``0.5 sqrt(groups x group size)`` (one group: 15 values;
-        several: two rounds of coordinate search over 8 values or off), the noise-to-
-        signal ratio on a grid, the signal variance at its closed-form optimum (profile
-        likelihood), weak log-normal priors; deterministic, tens of milliseconds for a
-        hundred points.
+        The lengthscale on a grid of 15 values about ``0.5 sqrt(group size)`` (several
+        groups: two rounds of coordinate search, each group's lengthscale over 8 values
+        and then the weight of the last group), the noise-to-signal ratio on a grid, the
+        signal variance at its closed-form optimum (profile likelihood), weak log-normal
+        priors; deterministic, tens of milliseconds for a hundred points.
         """
         d2 = self._sq_dists(z, z)
-        k = len(self.groups)
 
         def objective(log_ells: np.ndarray) -> tuple[float, float, float]:
             obj, log_signal, log_ratio = self._best_noise(self._base(d2, log_ells), y)
-            on = np.isfinite(log_ells)
+            on = self.weights > 0.0
             obj += float((0.5 * ((log_ells[on] - self._centre[on]) / 0.7) ** 2).sum())
-            obj += self.OFF_COST * float((~on).sum())
             return obj, log_signal, log_ratio
 
-        if self.combine == "sum" and k > 1:
-            best, log_signal, log_ratio, ells = self._fit_sum(d2, y, objective)
-        elif k == 1:
+        if len(self.groups) == 1:
             choices = [self._centre + np.array([d]) for d in np.linspace(-1.2, 1.6, 15)]
             results = [(objective(c), c) for c in choices]
-            (best, log_signal, log_ratio), ells = min(results, key=lambda r: r[0][0])
+            (_, log_signal, log_ratio), ells = min(results, key=lambda r: r[0][0])
         else:
-            # Start from the last group alone (the motion descriptors when present):
-            # the others come in only when the data pay for them.
-            ells = np.full(k, np.inf)
-            ells[-1] = self._centre[-1]
-            best, log_signal, log_ratio = objective(ells)
-            for _ in range(2):
-                for g in range(k):
-                    for value in [*(self._centre[g] + np.linspace(-1.2, 1.6, 8)), np.inf]:
-                        trial = ells.copy()
-                        trial[g] = value
-                        if not np.isfinite(trial).any():
-                            continue
-                        res = objective(trial)
-                        if res[0] < best:
-                            (best, log_signal, log_ratio), ells = res, trial
+            log_signal, log_ratio, ells = self._fit_groups(objective)
         self.theta = np.concatenate([ells, [log_signal, log_signal + log_ratio]])
         self.condition(z, y)
 
-    def _fit_sum(
-        self,
-        d2: list[np.ndarray],
-        y: np.ndarray,
-        objective: Callable[[np.ndarray], tuple[float, float, float]],
-    ) -> tuple[float, float, float, np.ndarray]:
-        """Coordinate search for "sum": each group's lengthscale, then the weight of the
-        last group (the rest share what is left), twice. Starts from the last alone."""
+    def _fit_groups(
+        self, objective: Callable[[np.ndarray], tuple[float, float, float]]
+    ) -> tuple[float, float, np.ndarray]:
+        """Coordinate search over the groups' lengthscales, then the weight of the last
+        group (the others share what is left), twice; from the last group alone."""
         k = len(self.groups)
         ells = self._centre.copy()
         self.weights = np.zeros(k)
@@ -380,7 +334,7 @@ class LatentGP:
                 if res[0] < best:
                     (best, log_signal, log_ratio), kept = res, self.weights.copy()
             self.weights = kept
-        return best, log_signal, log_ratio, ells
+        return log_signal, log_ratio, ells
 
     def condition(self, z: np.ndarray, y: np.ndarray) -> None:
         """Condition on ``(z, y)`` with the current hyperparameters."""
@@ -398,11 +352,6 @@ class LatentGP:
         mean = ks @ self._alpha
         var = np.exp(self.theta[len(self.groups)]) - ((ks @ self._k_inv) * ks).sum(axis=1)
         return mean, np.sqrt(np.maximum(var, 1e-12))
-
-    @property
-    def lengthscales(self) -> np.ndarray:
-        """Fitted lengthscale per group, input units (inf: the group was judged irrelevant)."""
-        return np.asarray(np.exp(self.theta[: len(self.groups)]))
 
 
 class LatentAdapter(torch.nn.Module):
@@ -503,7 +452,7 @@ class Learner:
         self.adapter = LatentAdapter(self.space_dim)
         if self.settings.surrogate == "both":
             # A sum: choreographies that look alike stay alike whatever their latents.
-            self.gp = LatentGP([self.space_dim, N_DESCRIPTORS], combine="sum")
+            self.gp = LatentGP([self.space_dim, N_DESCRIPTORS])
         else:
             self.gp = LatentGP(
                 [self.space_dim] if self.settings.surrogate == "latent" else [N_DESCRIPTORS]
@@ -609,8 +558,8 @@ class Learner:
     def _recommended_index(self) -> int:
         if self.n_observations < 3:
             return int(np.argmax(self.scores))
-        mean, sd = self.gp.predict(self._observed_inputs())
-        return int(np.argmax(mean - self.settings.recommend_kappa * sd))
+        mean, _ = self.gp.predict(self._observed_inputs())
+        return int(np.argmax(mean))
 
     # -- internals -----------------------------------------------------------------
     def _refit(self) -> None:

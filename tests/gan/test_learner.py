@@ -141,20 +141,6 @@ def test_learning_lifts_the_recommendation_above_what_the_prior_offers(
     assert min(gains) > 0.15 * EFFECT_RANGE_Z, gains
 
 
-def test_gaussian_process_finds_which_group_of_inputs_matters() -> None:
-    """A function of the second group alone: the first group is switched off (or at
-    least gets the longer lengthscale), and the fit predicts held-out points."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((80, 8))
-    y = np.sin(2.0 * x[:, 5]) + 0.1 * rng.standard_normal(80)
-    gp = LatentGP([5, 3])
-    gp.fit(x[:60], y[:60])
-    ell = gp.lengthscales
-    assert ell[0] > 3 * ell[1], ell
-    mean, _ = gp.predict(x[60:])
-    assert np.corrcoef(mean, y[60:])[0, 1] > 0.8
-
-
 def test_a_rejected_choreography_is_never_proposed_again(
     generator: Generator, tmp_path: Path
 ) -> None:
@@ -232,12 +218,12 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
 
 
 def test_gaussian_process_sum_moves_weight_to_the_group_that_matters() -> None:
-    """ "sum" starts from the last group alone (the motion descriptors in the learner);
-    when the scores depend on the first group only, the weight moves there."""
+    """Groups start from the last alone (the motion descriptors in the learner); when
+    the scores depend on the first group only, the weight moves there."""
     rng = np.random.default_rng(1)
     x = rng.standard_normal((80, 6))
     y = np.sin(2.0 * x[:, 0]) + 0.1 * rng.standard_normal(80)
-    gp = LatentGP([3, 3], combine="sum")
+    gp = LatentGP([3, 3])
     gp.fit(x[:60], y[:60])
     assert gp.weights[-1] <= 0.5, gp.weights
     mean, _ = gp.predict(x[60:])
