@@ -24,7 +24,9 @@ heavy-tailed, so the learner spends compute to save evaluations:
    good choreographies were. The pretrained weights stay frozen, so the latents
    the Gaussian process has seen keep their meaning.
 3. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
-   highest *posterior mean*, not the best noisy observation.
+   highest *posterior mean*, not the best noisy observation; every ``revisit_every``-th
+   proposal shows it again, since a second score is what tells a good choreography
+   from a lucky one.
 
 Determinism: every random draw comes from a generator seeded by ``(seed, number of
 observations, number of proposals)``, and the hyperparameter fit is a pure
@@ -108,8 +110,8 @@ class LearnerSettings(StrictModel):
     #: What the Gaussian process sees of a choreography: the motion descriptors of its
     #: decoding (flange speed, jerkiness, amplitude, horizontal and vertical extent,
     #: height, repetition, tempo, duration; :mod:`choreo.gan.motion_features`), its
-    #: search point (latent and edits), or both (one lengthscale per group, starting
-    #: from the descriptors alone). "motion" pools what is learned across choreographies
+    #: search point (latent and edits), or both (a weighted sum of one kernel on each,
+    #: starting from the descriptors alone). "motion" pools what is learned across choreographies
     #: that look alike however they were generated, which is what makes it sample
     #: efficient; it cannot tell apart choreographies whose descriptors agree (A6 turns
     #: the tool without moving the flange).
@@ -450,13 +452,12 @@ class Learner:
             self._desc_mean, self._desc_std = raw.mean(axis=0), raw.std(axis=0) + 1e-9
         self.radius = float(np.sqrt(self.space_dim) + self.settings.radius_margin)
         self.adapter = LatentAdapter(self.space_dim)
-        if self.settings.surrogate == "both":
-            # A sum: choreographies that look alike stay alike whatever their latents.
-            self.gp = LatentGP([self.space_dim, N_DESCRIPTORS])
-        else:
-            self.gp = LatentGP(
-                [self.space_dim] if self.settings.surrogate == "latent" else [N_DESCRIPTORS]
-            )
+        groups = {
+            "latent": [self.space_dim],
+            "motion": [N_DESCRIPTORS],
+            "both": [self.space_dim, N_DESCRIPTORS],
+        }
+        self.gp = LatentGP(groups[self.settings.surrogate])
         self.latents = np.zeros((0, self.space_dim))
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)

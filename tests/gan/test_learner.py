@@ -228,3 +228,17 @@ def test_gaussian_process_sum_moves_weight_to_the_group_that_matters() -> None:
     assert gp.weights[-1] <= 0.5, gp.weights
     mean, _ = gp.predict(x[60:])
     assert np.corrcoef(mean, y[60:])[0, 1] > 0.6
+
+
+def test_every_revisit_th_proposal_shows_the_recommendation_again(generator: Generator) -> None:
+    learner = Learner(generator, seed=4, settings=LearnerSettings(revisit_every=3))
+    revisits = []
+    for _ in range(14):
+        before = learner.recommend() if learner.n_observations else None
+        n = learner.n_observations
+        v = learner.propose()
+        if before is not None and np.array_equal(v, before):
+            revisits.append(n)
+        learner.update(v, _fake_score(v))
+    # After the 5 space-filling ones: the 3rd, 6th, 9th model-based proposals.
+    assert revisits == [7, 10, 13]
