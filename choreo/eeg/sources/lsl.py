@@ -29,6 +29,7 @@ Design decisions:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -102,16 +103,29 @@ def resolve_stream(
         if v
     ]
     pred = " and ".join(preds) if preds else "count(.)>0"
-    # A ContinuousResolver polled until the deadline, not resolve_bypred: with
-    # nothing to find, liblsl 1.18's one-shot resolve sometimes returns only
-    # after ~5.5 s whatever the timeout, and a caller's timeout must hold.
-    resolver = pylsl.ContinuousResolver(pred=pred, forget_after=max(timeout, 1.0))
-    deadline = time.monotonic() + timeout
-    found = resolver.results()
-    while not found and time.monotonic() < deadline:
-        time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
-        found = resolver.results()
-    del resolver
+    # A ContinuousResolver polled in a daemon thread, waited for up to the timeout: with
+    # nothing to find, liblsl 1.18 sometimes blocks for ~5.5 s whatever the timeout (in
+    # the one-shot resolve, and now and then inside the continuous resolver on a busy
+    # machine), and a caller's timeout must hold. A stuck poll ends on its own later.
+    found: list[Any] = []
+    stop = threading.Event()
+    finished = threading.Event()
+
+    def poll() -> None:
+        try:
+            resolver = pylsl.ContinuousResolver(pred=pred, forget_after=max(timeout, 1.0))
+            while not stop.is_set():
+                hits = resolver.results()
+                if hits:
+                    found.append(hits[0])
+                    return
+                stop.wait(0.02)
+        finally:
+            finished.set()
+
+    threading.Thread(target=poll, name="lsl-resolve", daemon=True).start()
+    finished.wait(timeout)
+    stop.set()
     if not found:
         what = describe_query(name, type, source_id)
         raise StreamError(f"no LSL stream found with {what} within {timeout:g} s")
