@@ -534,8 +534,7 @@ class LiveSession:
 
     # ================================================================ learner
     def _make_learner(self) -> None:
-        from choreo.config import validate
-        from choreo.gan.learner import Learner, LearnerSettings
+        from choreo.gan.learner import Learner, saved_settings
 
         ls = self.settings.learner
         trials = [r for r in self.records if r.get("kind") == "trial" and r.get("checkpoint")]
@@ -546,9 +545,9 @@ class LiveSession:
                 f"resumed the learner from {ckpt.name} ({self.learner.n_observations} scores)"
             )
         else:
-            settings = validate(
-                LearnerSettings, ls.settings, "session settings [learner.settings]"
-            )
+            # The session's recorded settings, read as replay-session reads them (a
+            # session resumed from before a setting existed keeps that setting's old value).
+            settings = saved_settings(ls.settings, "session settings [learner.settings]")
             self.learner = Learner(ls.checkpoint, seed=ls.seed, settings=settings)
 
     def _save_learner(self, trial_id: int) -> str:
