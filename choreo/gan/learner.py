@@ -8,9 +8,10 @@ heavy-tailed, so the learner spends compute to save evaluations:
    varied choreography; 13 global edits (per-axis amplitude and mean-pose offset,
    tempo) let the search leave the generator's manifold. A small Gaussian process
    (Matérn 5/2, numpy/scipy) models the score as a function of what the person
-   sees: by default the decoded choreography's motion descriptors (speed, jerkiness,
-   amplitude, height, repetition, tempo; ``surrogate``), so that what one trial
-   teaches carries over to every choreography that looks alike. Scores enter
+   sees: by default the decoded choreography's motion descriptors (the flange's
+   speed, jerkiness, amplitude, height, repetition and tempo, and each axis's pose,
+   swing and speed; ``surrogate``), so that what one trial teaches carries over to
+   every choreography that looks alike. Scores enter
    *rank-transformed* (normal scores of their ranks), so an artefact-laden trial
    cannot dominate, and with a fitted noise term, so the model averages rather than
    interpolates. ``propose`` picks, among candidate search points, the one of
@@ -57,7 +58,7 @@ from choreo.config import StrictModel
 from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
 from choreo.gan.model import Generator
-from choreo.gan.motion_features import MotionFeatures, motion_features
+from choreo.gan.motion_features import MotionFeatures, joint_descriptors, motion_features
 from choreo.robot.codec import VECTOR_LEN, as_vector, decode_many, encode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.realtime import keep_freed_memory
@@ -68,6 +69,8 @@ STATE_FORMAT = "choreo-learner/2"
 N_EDITS = 13
 #: Motion descriptors the Gaussian process may see (see ``LearnerSettings.surrogate``).
 N_DESCRIPTORS = 9
+#: Joint-space descriptors (``surrogate = "arm"``): pose, spread and speed of each axis.
+N_JOINT_DESCRIPTORS = 18
 
 
 @cache
@@ -107,15 +110,23 @@ class LearnerSettings(StrictModel):
     prior_share: float = Field(0.2, ge=0.0, le=1.0)
     #: Local candidates: N(z_best, local_step^2) in latent units.
     local_step: float = Field(0.7, gt=0.0)
-    #: What the Gaussian process sees of a choreography: the motion descriptors of its
-    #: decoding (flange speed, jerkiness, amplitude, horizontal and vertical extent,
-    #: height, repetition, tempo, duration; :mod:`choreo.gan.motion_features`), its
-    #: search point (latent and edits), or both (a weighted sum of one kernel on each,
-    #: starting from the descriptors alone). "motion" pools what is learned across choreographies
-    #: that look alike however they were generated, which is what makes it sample
-    #: efficient; it cannot tell apart choreographies whose descriptors agree (A6 turns
-    #: the tool without moving the flange).
-    surrogate: Literal["latent", "motion", "both"] = "motion"
+    #: What the Gaussian process sees of a choreography:
+    #:
+    #: - "arm": what the whole arm does, as two kernels added up: one on each axis's
+    #:   pose, swing and speed (:func:`~choreo.gan.motion_features.joint_descriptors`),
+    #:   one on the flange's motion descriptors (below); the fit starts from the flange
+    #:   alone and gives the axes the weight the data asks for;
+    #: - "motion": the flange's motion descriptors alone (speed, jerkiness, amplitude,
+    #:   horizontal and vertical extent, height, repetition, tempo, duration;
+    #:   :mod:`choreo.gan.motion_features`); blind to what leaves the flange where it
+    #:   is (A6 turns the tool);
+    #: - "latent": the search point (latent and edits);
+    #: - "both": a weighted sum of one kernel on the search point and one on the
+    #:   flange's descriptors, starting from the descriptors alone.
+    #:
+    #: Descriptors pool what is learned across choreographies that look alike however
+    #: they were generated, which is what makes the learner sample efficient.
+    surrogate: Literal["latent", "motion", "both", "arm"] = "arm"
     #: Expected-improvement margin, in units of the rank-normal scores.
     xi: float = Field(0.01, ge=0.0)
     #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
@@ -206,8 +217,9 @@ def rank_weights(y: np.ndarray, temperature: float) -> np.ndarray:
 class LatentGP:
     """Gaussian process: Matérn 5/2 on groups of input columns, zero mean, fitted noise.
 
-    One group is the plain isotropic kernel. Several groups (the learner's ``"both"``:
-    the search point, then the motion descriptors) add up: a weighted sum of one
+    One group is the plain isotropic kernel. Several groups (the learner's ``"arm"``:
+    the axes' descriptors, then the flange's; ``"both"``: the search point, then the
+    flange's descriptors) add up: a weighted sum of one
     isotropic Matérn per group, each with its own lengthscale, so two inputs alike in
     one group stay correlated however much they differ in another. ``fit`` maximises
     the log marginal likelihood plus weak log-normal priors over a fixed grid, so it is
@@ -456,6 +468,7 @@ class Learner:
             "latent": [self.space_dim],
             "motion": [N_DESCRIPTORS],
             "both": [self.space_dim, N_DESCRIPTORS],
+            "arm": [N_JOINT_DESCRIPTORS, N_DESCRIPTORS],
         }
         self.gp = LatentGP(groups[self.settings.surrogate])
         self.latents = np.zeros((0, self.space_dim))
@@ -591,14 +604,18 @@ class Learner:
         )
 
     def _raw_descriptors(self, vectors: np.ndarray) -> np.ndarray:
-        return self._raw_descriptors_of(motion_features(*decode_many(vectors, self.cfg)))
+        q, d = decode_many(vectors, self.cfg)
+        flange = self._raw_descriptors_of(motion_features(q, d))
+        if self.settings.surrogate != "arm":
+            return flange
+        return np.hstack([joint_descriptors(q, d), flange])
 
     def _inputs(self, latents: np.ndarray, vectors: np.ndarray | None) -> np.ndarray:
         """What the Gaussian process sees of these choreographies (see ``surrogate``)."""
         if self.settings.surrogate == "latent" or vectors is None:
             return latents
         desc = (self._raw_descriptors(vectors) - self._desc_mean) / self._desc_std
-        if self.settings.surrogate == "motion":
+        if self.settings.surrogate in ("motion", "arm"):
             return np.asarray(desc)
         return np.hstack([latents, desc])
 

@@ -119,3 +119,40 @@ def motion_features(keyframes_deg: np.ndarray, durations_s: np.ndarray) -> Motio
         tempo_cv=tempo_cv,
         duration_s=total_t,
     )
+
+
+#: Joint-space descriptors per axis, in column order for :func:`joint_descriptors`.
+JOINT_DESCRIPTORS = ("mean_deg", "spread_deg", "log_speed_deg_s")
+
+
+def joint_descriptors(keyframes_deg: np.ndarray, durations_s: np.ndarray) -> np.ndarray:
+    """What each axis does over the judged segments: pose, swing and speed.
+
+    The flange features of :func:`motion_features` cannot see what leaves the flange
+    where it is (A6 turns the tool about its own axis) or how the arm holds itself
+    to reach a point; these see every axis.
+
+    Parameters
+    ----------
+    keyframes_deg : array, (n, 28, 6) or (28, 6)
+        Joint angles A1..A6 of each keyframe (deg).
+    durations_s : array, (n, 28) or (28,)
+        Duration of the segment that reaches each keyframe (s).
+
+    Returns
+    -------
+    array, (n, 18)
+        Per axis A1..A6: the mean angle of keyframes 1..27 (deg), their RMS spread
+        about it (deg), then the log of the time-weighted RMS axis speed (deg/s).
+    """
+    q = np.asarray(keyframes_deg, dtype=np.float64)
+    d = np.asarray(durations_s, dtype=np.float64)
+    if q.ndim == 2:
+        q, d = q[None], d[None]
+    t = np.maximum(d[:, 1:], 1e-6)  # (n, 27) s
+    judged = q[:, 1:]
+    mean = judged.mean(axis=1)
+    spread = judged.std(axis=1)
+    speed = np.abs(np.diff(q, axis=1)) / t[..., None]  # (n, 27, 6) deg/s
+    rms = np.sqrt((speed**2 * t[..., None]).sum(axis=1) / t.sum(axis=1)[:, None])
+    return np.hstack([mean, spread, np.log(rms + 0.1)])

@@ -33,6 +33,7 @@ from choreo.errors import InputError
 from choreo.gan.motion_features import MotionFeatures, motion_features
 from choreo.robot.codec import as_vector, decode_many
 from choreo.robot.config import RobotConfig, load_robot_config
+from choreo.robot.kr6 import forward_kinematics
 
 #: Scale of the Student-t trial noise, z units. Calibrated on the real scoring path
 #: (choreo.eeg.pipeline.score_recording) over ../shared/data/muse-mental-state:
@@ -287,6 +288,45 @@ class WristParticipant(MotionParticipant):
         )
 
 
+class SettleParticipant(MotionParticipant):
+    """Relaxes when the motion settles: it starts livelier and slows towards the end.
+
+    A test of generality like :class:`WristParticipant`, but in time rather than in
+    joint space: every motion descriptor the learner may see is a summary of the whole
+    piece, and this person responds to how the motion *changes* over it (a decrescendo),
+    which no such summary holds.
+
+    Hidden preferences (drawn from the seed): how much slower the flange moves in the
+    last third of the piece than in the first (a ratio of path speeds) and the overall
+    flange speed (m/s). Jerkiness hurts.
+    """
+
+    WEIGHTS: ClassVar[dict[str, float]] = {"settle": 0.4, "pace": 0.3, "smooth": 0.3}
+
+    def _draw_preferences(self, rng: np.random.Generator) -> dict[str, float]:
+        return {
+            "slow_down": float(rng.uniform(0.3, 0.6)),
+            "speed_m_s": float(np.exp(rng.uniform(np.log(0.05), np.log(0.15)))),
+        }
+
+    def preference_of(self, vectors: np.ndarray) -> np.ndarray:
+        q, d = self.decoded(vectors)
+        f = motion_features(q, d)
+        p = np.asarray(forward_kinematics(q), dtype=np.float64)[..., :3]  # (n, 28, 3) m
+        t = np.maximum(d[:, 1:], 1e-6)
+        seg = np.linalg.norm(np.diff(p, axis=1), axis=-1)  # (n, 27) m
+        first = seg[:, :9].sum(axis=1) / t[:, :9].sum(axis=1)
+        last = seg[:, -9:].sum(axis=1) / t[:, -9:].sum(axis=1)
+        ratio = (last + 1e-3) / (first + 1e-3)
+        prefs = self.prefs
+        return _all_of(
+            self.WEIGHTS,
+            settle=_bump(np.log(ratio), np.log(prefs["slow_down"]), 0.35),
+            pace=_bump(np.log(f.speed_m_s + 1e-4), np.log(prefs["speed_m_s"]), 0.7),
+            smooth=np.exp(-f.accel_m_s2 / 0.2),
+        )
+
+
 class EegCalmParticipant(CalmParticipant):
     """A :class:`CalmParticipant` whose trial score is measured on synthetic EEG.
 
@@ -355,6 +395,7 @@ BUILTIN_PARTICIPANTS = (
     "choreo.gan.participants:CalmParticipant",
     "choreo.gan.participants:SweepParticipant",
     "choreo.gan.participants:WristParticipant",
+    "choreo.gan.participants:SettleParticipant",
 )
 
 

@@ -11,11 +11,13 @@ from choreo.gan import participants as pm
 from choreo.gan.participants import (
     BUILTIN_PARTICIPANTS,
     CalmParticipant,
+    SettleParticipant,
     SweepParticipant,
     WristParticipant,
     load_participant,
 )
 from choreo.gan.prior import ProceduralPrior
+from choreo.robot.codec import encode_many
 from choreo.robot.config import load_robot_config
 
 
@@ -150,3 +152,23 @@ def test_wrist_participant_sees_what_the_motion_features_do_not(vectors: np.ndar
     assert p.true_value(turned) - p.true_value(base) > 0.3 * pm.EFFECT_RANGE_Z
     batch = p.true_values(vectors)
     np.testing.assert_allclose(batch, [p.true_value(v) for v in vectors], rtol=0, atol=1e-12)
+
+
+def test_settle_participant_prefers_a_decrescendo_to_the_same_motion_reversed() -> None:
+    """A swing that slows down and the same swing played backwards (speeding up) have
+    nearly the same whole-piece features; this person prefers the one that settles."""
+    p = SettleParticipant(0)
+    q = np.tile(np.array([0.0, -80.0, 90.0, 0.0, 30.0, 0.0]), (28, 1))
+    q[:, 0] = np.where(np.arange(28) % 2 == 0, -15.0, 15.0)  # A1 swings
+    d = np.geomspace(0.8, 3.0, 28)  # each swing slower than the one before
+    settling = encode_many(q[None], d[None], p.cfg)[0]
+    # Played backwards: segment k of the reversal is segment 28 - k of the original.
+    rising = encode_many(q[None, ::-1], np.r_[d[0], d[:0:-1]][None], p.cfg)[0]
+    fa, fb = p.features(settling).as_dict(), p.features(rising).as_dict()
+    for name in ("speed_m_s", "amplitude_m", "height_m", "duration_s", "tempo_cv"):
+        assert fb[name] == pytest.approx(fa[name], rel=0.02), name
+    assert p.true_value(settling) - p.true_value(rising) > 0.3 * pm.EFFECT_RANGE_Z
+    vectors = np.stack([settling, rising])
+    np.testing.assert_allclose(
+        p.true_values(vectors), [p.true_value(v) for v in vectors], rtol=0, atol=1e-12
+    )
