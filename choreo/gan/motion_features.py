@@ -73,10 +73,7 @@ def motion_features(keyframes_deg: np.ndarray, durations_s: np.ndarray) -> Motio
     MotionFeatures
         Arrays of shape ``(n,)`` (``(1,)`` for a single choreography).
     """
-    q = np.asarray(keyframes_deg, dtype=np.float64)
-    d = np.asarray(durations_s, dtype=np.float64)
-    if q.ndim == 2:
-        q, d = q[None], d[None]
+    q, d = _batch(keyframes_deg, durations_s)
     p = np.asarray(forward_kinematics(q), dtype=np.float64)[..., :3]  # (n, 28, 3) m
     t = np.maximum(d[:, 1:], 1e-6)  # (n, 27) s
     step = np.diff(p, axis=1)  # (n, 27, 3)
@@ -145,14 +142,23 @@ def joint_descriptors(keyframes_deg: np.ndarray, durations_s: np.ndarray) -> np.
         Per axis A1..A6: the mean angle of keyframes 1..27 (deg), their RMS spread
         about it (deg), then the log of the time-weighted RMS axis speed (deg/s).
     """
+    q, d = _batch(keyframes_deg, durations_s)
+    judged = q[:, 1:]
+    rms = axis_speed_rms(q, d)
+    return np.hstack([judged.mean(axis=1), judged.std(axis=1), np.log(rms + 0.1)])
+
+
+def axis_speed_rms(keyframes_deg: np.ndarray, durations_s: np.ndarray) -> np.ndarray:
+    """Time-weighted RMS speed of each axis over the judged segments, ``(n, 6)`` deg/s
+    (keyframes ``(n, 28, 6)`` deg or one ``(28, 6)``; durations ``(n, 28)`` s)."""
+    q, d = _batch(keyframes_deg, durations_s)
+    t = np.maximum(d[:, 1:], 1e-6)  # (n, 27) s
+    speed = np.abs(np.diff(q, axis=1)) / t[..., None]  # (n, 27, 6) deg/s
+    return np.asarray(np.sqrt((speed**2 * t[..., None]).sum(axis=1) / t.sum(axis=1)[:, None]))
+
+
+def _batch(keyframes_deg: np.ndarray, durations_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keyframes ``(n, 28, 6)`` and durations ``(n, 28)`` as float arrays, one made a batch."""
     q = np.asarray(keyframes_deg, dtype=np.float64)
     d = np.asarray(durations_s, dtype=np.float64)
-    if q.ndim == 2:
-        q, d = q[None], d[None]
-    t = np.maximum(d[:, 1:], 1e-6)  # (n, 27) s
-    judged = q[:, 1:]
-    mean = judged.mean(axis=1)
-    spread = judged.std(axis=1)
-    speed = np.abs(np.diff(q, axis=1)) / t[..., None]  # (n, 27, 6) deg/s
-    rms = np.sqrt((speed**2 * t[..., None]).sum(axis=1) / t.sum(axis=1)[:, None])
-    return np.hstack([mean, spread, np.log(rms + 0.1)])
+    return (q[None], d[None]) if q.ndim == 2 else (q, d)

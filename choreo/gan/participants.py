@@ -30,7 +30,7 @@ from typing import ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from choreo.errors import InputError
-from choreo.gan.motion_features import MotionFeatures, motion_features
+from choreo.gan.motion_features import MotionFeatures, axis_speed_rms, motion_features
 from choreo.robot.codec import as_vector, decode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.kr6 import forward_kinematics
@@ -274,8 +274,7 @@ class WristParticipant(MotionParticipant):
     def preference_of(self, vectors: np.ndarray) -> np.ndarray:
         q, d = self.decoded(vectors)
         t = np.maximum(d[:, 1:], 1e-6)  # judged segments, s
-        speed = np.abs(np.diff(q, axis=1)) / t[..., None]  # (n, 27, 6) deg/s
-        rms = np.sqrt((speed**2 * t[..., None]).sum(axis=1) / t.sum(axis=1)[:, None])
+        rms = axis_speed_rms(q, d)  # (n, 6) deg/s
         wrist = np.sqrt(0.5 * (rms[:, 3] ** 2 + rms[:, 5] ** 2))
         arm = np.sqrt((rms[:, :3] ** 2).mean(axis=1))
         p = self.prefs
