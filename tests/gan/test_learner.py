@@ -242,3 +242,24 @@ def test_every_revisit_th_proposal_shows_the_recommendation_again(generator: Gen
         learner.update(v, _fake_score(v))
     # After the 5 space-filling ones: the 3rd, 6th, 9th model-based proposals.
     assert revisits == [7, 10, 13]
+
+
+def test_the_arm_surrogate_sees_a_tool_turn_that_the_flange_descriptors_miss(
+    generator: Generator,
+) -> None:
+    """Two choreographies alike but for A6 turning to and fro: the same point for a GP on
+    the flange's descriptors, apart (in A6's columns only) for one on the whole arm."""
+    held = np.full(196, 128, np.uint8)
+    held[6::7] = 120
+    turned = held.copy()
+    turned[5::7] = np.tile([118, 138], 14)
+    both = np.stack([held, turned])
+    latents = np.zeros((2, 1))
+    flange = Learner(generator, settings=LearnerSettings(surrogate="motion"))._inputs(
+        latents, both
+    )
+    np.testing.assert_allclose(flange[0], flange[1], atol=1e-9)
+    arm = Learner(generator, settings=LearnerSettings(surrogate="arm"))._inputs(latents, both)
+    differs = np.flatnonzero(~np.isclose(arm[0], arm[1], atol=1e-9))
+    # Columns: mean, spread, log speed of A1..A6, then the flange's 9.
+    assert differs.tolist() == [5, 11, 17]
