@@ -366,13 +366,28 @@ def evals_to_hold(normalised_curve: np.ndarray, target: float = TARGET) -> float
     return float(last + 2) if last + 1 < len(normalised_curve) else math.inf
 
 
-def _quartiles(x: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
-    q = np.percentile(np.asarray(x, dtype=np.float64), [25, 50, 75], method="lower")
-    return float(q[1]), float(q[0]), float(q[2])
+def quartiles(x: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
+    """Median, 25th and 75th percentile of ``x`` (inf for "not within the budget").
+
+    Each is the midpoint of the two order statistics it falls between, so with an even
+    number of seeds the median is the mean of the two middle values, the usual median,
+    and it is inf when the upper of them is censored: neither the lower nor the upper
+    of the two, which would flatter or penalise every method alike.
+    """
+    v = np.sort(np.asarray(x, dtype=np.float64))
+
+    def at(share: float) -> float:
+        # numpy's "midpoint" interpolates and turns (x + inf) / 2 into nan.
+        pos = share * (len(v) - 1)
+        return float(0.5 * (v[math.floor(pos)] + v[math.ceil(pos)]))
+
+    return at(0.5), at(0.25), at(0.75)
 
 
 def _fmt_evals(x: float, budget: int) -> str:
-    return f">{budget}" if not math.isfinite(x) else f"{x:.0f}"
+    if not math.isfinite(x):
+        return f">{budget}"
+    return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
 
 
 def summarise(
@@ -389,12 +404,12 @@ def summarise(
                 continue
             norm = np.array([refs[(spec, r["seed"])].normalise(np.array(r["curve"])) for r in rs])
             reach = [evals_to_reach(n) for n in norm]
-            med, q1, q3 = _quartiles(reach)
-            hold = _quartiles([evals_to_hold(n) for n in norm])
+            med, q1, q3 = quartiles(reach)
+            hold = quartiles([evals_to_hold(n) for n in norm])
             per_method[method] = {
                 "normalised": {
                     str(b): dict(
-                        zip(("median", "q25", "q75"), _quartiles(norm[:, b - 1]), strict=True)
+                        zip(("median", "q25", "q75"), quartiles(norm[:, b - 1]), strict=True)
                     )
                     for b in budgets
                 },

@@ -14,6 +14,7 @@ from choreo.gan.benchmark import (
     METHODS,
     evals_to_hold,
     evals_to_reach,
+    quartiles,
     reference_optimum,
     run_learning_benchmark,
 )
@@ -86,3 +87,15 @@ def test_bad_arguments_are_input_errors() -> None:
         run_learning_benchmark(participants=["nonsense"], progress=False)
     with pytest.raises(InputError, match="budgets"):
         run_learning_benchmark(participants=[SPEC], budgets=(0,), progress=False)
+
+
+def test_quartiles_are_the_usual_median_and_censored_values_stay_censored() -> None:
+    """Evaluations to the target of 20 seeds: the median is the mean of the 10th and 11th
+    values, and a run that never reached the target (inf) is never averaged away."""
+    reach = [float(k) for k in range(1, 19)] + [math.inf, math.inf]
+    med, q1, q3 = quartiles(reach)
+    assert med == 10.5
+    assert (q1, q3) == (5.5, 15.5)
+    med, _, q3 = quartiles([float(k) for k in range(1, 11)] + [math.inf] * 10)
+    assert med == math.inf
+    assert q3 == math.inf
