@@ -460,8 +460,13 @@ def plot_curves(
     import matplotlib.pyplot as plt
 
     specs = list(summary)
-    fig, axes = plt.subplots(1, len(specs), figsize=(6.5 * len(specs), 4.5), squeeze=False)
-    for ax, spec in zip(axes[0], specs, strict=True):
+    # At most two panels a row: four participants stay readable on one screen.
+    cols = min(len(specs), 2)
+    rows = math.ceil(len(specs) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
+    for ax in axes.flat[len(specs) :]:
+        ax.set_visible(False)
+    for ax, spec in zip(axes.flat, specs, strict=False):
         for method, res in summary[spec].items():
             med = np.array(res["curve_median"])
             x = np.arange(1, len(med) + 1)
