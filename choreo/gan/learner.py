@@ -58,7 +58,12 @@ from choreo.config import StrictModel
 from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
 from choreo.gan.model import Generator
-from choreo.gan.motion_features import MotionFeatures, joint_descriptors, motion_features
+from choreo.gan.motion_features import (
+    JOINT_DESCRIPTORS,
+    MotionFeatures,
+    joint_descriptors,
+    motion_features,
+)
 from choreo.robot.codec import VECTOR_LEN, as_vector, decode_many, encode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.realtime import keep_freed_memory
@@ -70,7 +75,7 @@ N_EDITS = 13
 #: Motion descriptors the Gaussian process may see (see ``LearnerSettings.surrogate``).
 N_DESCRIPTORS = 9
 #: Joint-space descriptors (``surrogate = "arm"``): pose, spread and speed of each axis.
-N_JOINT_DESCRIPTORS = 18
+N_JOINT_DESCRIPTORS = 6 * len(JOINT_DESCRIPTORS)
 
 
 @cache
