@@ -9,9 +9,10 @@ Values are normalised per participant and seed::
     normalised = (true_value - random median) / (reference optimum - random median)
 
 so 0 is the median of random (safe) choreographies and 1 the reference optimum,
-found by a long noise-free search (:func:`reference_optimum`: CMA-ES restarts on
-``true_value`` from the best prior and random draws, then coordinate search),
-cached on disk keyed by participant, seed and a fingerprint of its function.
+found by a long noise-free search (:func:`reference_optimum`: CMA-ES in the GAN
+prior's latent space with motion edits, CMA-ES restarts on the raw bytes from the
+best of everything found, then coordinate search), cached on disk keyed by
+participant, seed and a fingerprint of its function.
 
 Reported per method and budget: median and interquartile range over seeds of
 the normalised value, and of the evaluations needed to reach 0.8 (the first
@@ -47,7 +48,7 @@ from choreo.gan.participants import BUILTIN_PARTICIPANTS, load_participant
 METHODS = ("learner", "prior", "random", "cmaes", "fbgan")
 TARGET = 0.8
 #: Bump when the reference search changes, to invalidate caches.
-REFERENCE_VERSION = 1
+REFERENCE_VERSION = 2
 DEFAULT_CACHE = Path(os.environ.get("CHOREO_CACHE", Path.home() / ".cache" / "choreo"))
 
 
@@ -107,11 +108,20 @@ def reference_optimum(
 ) -> Reference:
     """Random median and optimum of ``true_value`` for participant ``spec`` with ``seed``.
 
-    The optimum is searched over *safe* choreographies: noise-free CMA-ES (pycma)
-    restarted from the best prior draws and the best random draw, then coordinate
-    search over single bytes (steps of 1, 4, 16 and 64). Only candidates that would
-    improve on the best so far are safety-checked (an unsafe one scores as
-    unusable), which keeps the search cheap. Cached as JSON in ``cache_dir``.
+    The optimum is searched over *safe* choreographies, noise-free, in three stages:
+
+    1. CMA-ES (pycma) over the learner's search space (the shipped GAN prior's latent
+       and the motion edits; a third of ``cma_evals``, two restarts): its structure
+       reaches optima that a search on the raw bytes misses (version 1 of the
+       reference searched the bytes only, and fell short by up to a fifth of the
+       range on some seeds);
+    2. CMA-ES on the raw bytes (the rest of ``cma_evals``), restarted from the best
+       of stage 1, the best prior draws and the best random draw;
+    3. coordinate search over single bytes (steps of 1, 4, 16 and 64).
+
+    Only candidates that would improve on the best so far are safety-checked (an
+    unsafe one scores as unusable), which keeps the search cheap. Cached as JSON in
+    ``cache_dir``.
     """
     import cma
 
@@ -145,8 +155,6 @@ def reference_optimum(
     prior = ProceduralPrior(cfg, seed=seed + 555).sample(200)
     prior_vals = true_values(person, prior)
     n_evals = len(rand) + len(prior)
-    starts = [prior[i] for i in np.argsort(-prior_vals)[: max(restarts - 1, 1)]]
-    starts.append(rand[int(np.argmax(rand_vals))])
     pool = np.vstack([prior, rand])
     pool_vals = np.concatenate([prior_vals, rand_vals])
     best_i = int(np.argmax(pool_vals))
@@ -168,6 +176,13 @@ def reference_optimum(
             out[i] = -np.inf
         return out
 
+    latent_evals = cma_evals // 3
+    latent_best, used = _search_learner_space(person, seed, latent_evals, consider)
+    n_evals += used
+    starts = [latent_best] if latent_best is not None else []
+    starts += [prior[i] for i in np.argsort(-prior_vals)[: max(restarts - 1, 1)]]
+    starts.append(rand[int(np.argmax(rand_vals))])
+    raw_evals = cma_evals - latent_evals
     for k, start in enumerate(starts):
         sigma = 12.0 if k < len(starts) - 1 else 40.0
         es = cma.CMAEvolutionStrategy(
@@ -176,7 +191,7 @@ def reference_optimum(
             {"bounds": [0.0, 255.0], "seed": seed * 100 + k + 1, "verbose": -9, "popsize": 24},
         )
         used = 0
-        while used < cma_evals // len(starts) and not es.stop():
+        while used < raw_evals // len(starts) and not es.stop():
             xs = es.ask()
             vs = np.array([rounded(np.asarray(x)) for x in xs])
             vals = consider(vs, true_values(person, vs))
@@ -216,6 +231,47 @@ def reference_optimum(
         tmp.write_text(json.dumps(ref.__dict__))
         os.replace(tmp, path)
     return ref
+
+
+def _search_learner_space(
+    person: Any,
+    seed: int,
+    evals: int,
+    consider: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    restarts: int = 2,
+) -> tuple[np.ndarray | None, int]:
+    """Noise-free CMA-ES over the learner's search space (GAN latent and motion edits).
+
+    Candidates go through ``consider`` (which keeps the best safe one). Returns the
+    stage's best choreography, a start for the next stage (safety-checked only if it
+    became the best so far), and the evaluations spent.
+    """
+    import cma
+
+    from choreo.gan.learner import Learner
+
+    learner = Learner(None, seed=seed)
+    best: np.ndarray | None = None  # None only when evals < one population
+    best_f = -np.inf
+    used = 0
+    for k in range(restarts):
+        es = cma.CMAEvolutionStrategy(
+            np.zeros(learner.space_dim),
+            1.0,
+            {"seed": seed * 100 + 50 + k, "verbose": -9, "popsize": 16},
+        )
+        spent = 0
+        while spent < evals // restarts and not es.stop():
+            xs = es.ask()
+            vs = learner.choreographies_at(np.array(xs))
+            vals = consider(vs, true_values(person, vs))
+            es.tell(xs, [1e3 if not np.isfinite(f) else -f for f in vals])
+            spent += len(xs)
+            i = int(np.argmax(vals))
+            if vals[i] > best_f:
+                best, best_f = vs[i].copy(), float(vals[i])
+        used += spent
+    return best, used
 
 
 # -- one run -----------------------------------------------------------------------------

@@ -704,6 +704,16 @@ class Learner:
                 return v, z
         raise RuntimeError("the generator produced no safe choreography in 1000 draws")
 
+    def choreographies_at(self, points: np.ndarray) -> np.ndarray:
+        """Choreographies ``uint8 (n, 196)`` at search points ``(n, space_dim)`` (the
+        latent, then the motion edits; clipped to the search ball first), unchecked.
+
+        The learner's search space, for searches of its own (the benchmark's reference
+        optimum searches it too).
+        """
+        with _single_threaded():
+            return self._materialise(self._clip(np.atleast_2d(np.asarray(points, np.float64))))
+
     def _materialise(self, points: np.ndarray) -> np.ndarray:
         """Choreographies of search points: decode the latent, then apply the edits.
 

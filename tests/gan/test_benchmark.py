@@ -19,6 +19,8 @@ from choreo.gan.benchmark import (
     run_learning_benchmark,
 )
 from choreo.gan.participants import load_participant
+from choreo.robot.config import load_robot_config
+from choreo.robot.safety import check_choreography
 
 SPEC = "choreo.gan.participants:CalmParticipant"
 
@@ -40,6 +42,7 @@ def test_reference_is_cached_and_beats_random(tmp_path: Path) -> None:
     person = load_participant(SPEC, 0)
     vec = np.array(ref.optimum_vector, dtype=np.uint8)
     assert person.true_value(vec) == pytest.approx(ref.optimum_value, abs=1e-12)
+    assert check_choreography(vec, load_robot_config()).ok
     assert len(list(tmp_path.glob("reference-*.json"))) == 1
     again = reference_optimum(SPEC, 0, tmp_path, n_random=40, cma_evals=300)
     assert again == ref  # read back from the cache

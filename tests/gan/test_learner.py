@@ -160,7 +160,8 @@ def test_a_rejected_choreography_is_never_proposed_again(
 def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
     generator: Generator,
 ) -> None:
-    """The edit coordinates act on the decoded choreography as documented; zero is none."""
+    """The edit coordinates act on the decoded choreography as documented; zero is none;
+    a point beyond the search ball is clipped to it."""
     from choreo.robot.codec import decode
     from choreo.robot.config import load_robot_config as robot
 
@@ -169,7 +170,7 @@ def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
     learner = Learner(generator, seed=0, settings=s)
     d = learner.dim
     point = np.zeros((1, learner.space_dim))
-    plain = learner._materialise(point)[0]
+    plain = learner.choreographies_at(point)[0]
     np.testing.assert_array_equal(
         plain, generator.decode_latent(point[:, :d].astype(np.float32))[0]
     )
@@ -177,7 +178,7 @@ def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
     wider = point.copy()
     wider[0, d + 0] = -1.0  # A1 amplitude x exp(-0.3): never clipped, so exact up to bytes
     wider[0, d + 12] = 1.0  # durations x exp(0.3), clipped to the range
-    c = decode(learner._materialise(wider)[0], cfg)
+    c = decode(learner.choreographies_at(wider)[0], cfg)
     span = cfg.envelope[0, 1] - cfg.envelope[0, 0]
     ratio = c.keyframes_deg[:, 0].std() / base.keyframes_deg[:, 0].std()
     assert abs(ratio - math.exp(-0.3)) < 0.05 + 2 * span / 255 / base.keyframes_deg[:, 0].std()
@@ -185,6 +186,11 @@ def test_motion_edits_scale_amplitude_move_the_pose_and_change_tempo(
     dr = cfg.segment_duration_s
     expected = np.clip(base.durations_s * math.exp(0.3), dr.min, dr.max)
     np.testing.assert_allclose(c.durations_s, expected, atol=(dr.max - dr.min) / 255)
+    far = point.copy()
+    far[0, 0] = 100.0
+    np.testing.assert_array_equal(
+        learner.choreographies_at(far), learner.choreographies_at(far * learner.radius / 100.0)
+    )
 
 
 def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
