@@ -102,3 +102,29 @@ def test_quartiles_are_the_usual_median_and_censored_values_stay_censored() -> N
     med, _, q3 = quartiles([float(k) for k in range(1, 11)] + [math.inf] * 10)
     assert med == math.inf
     assert q3 == math.inf
+
+
+def _curve_reaching_at(n: int | None, budget: int) -> list[float]:
+    """A normalised curve that first reaches 0.8 at evaluation ``n`` (None: never)."""
+    return [0.9 if n is not None and i + 1 >= n else 0.1 for i in range(budget)]
+
+
+def test_speedup_is_a_bound_when_others_never_reach_and_absent_when_the_learner_never_does() -> (
+    None
+):
+    from choreo.gan.benchmark import Reference, summarise
+
+    refs = {(SPEC, s): Reference(SPEC, s, 0.0, 1.0, [0] * 196, 1, 0.0) for s in range(3)}
+
+    def runs(learner_at: int | None) -> list[dict[str, object]]:
+        return [
+            {"participant": SPEC, "method": m, "seed": s, "curve": _curve_reaching_at(n, 100)}
+            for s in range(3)
+            for m, n in (("learner", learner_at), ("prior", None))
+        ]
+
+    learner = summarise(runs(20), refs, [50, 100])[SPEC]["learner"]
+    assert learner["speedup_vs_best_other"] == pytest.approx(100 / 20)
+    assert learner["speedup_is_lower_bound"] is True
+    never = summarise(runs(None), refs, [50, 100])[SPEC]["learner"]
+    assert "speedup_vs_best_other" not in never
