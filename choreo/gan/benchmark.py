@@ -715,6 +715,7 @@ def run_learning_benchmark(
             "first_seed": first_seed,
             "methods": list(methods),
             "target": TARGET,
+            "reference_version": REFERENCE_VERSION,
             "checkpoint": str(checkpoint)
             if checkpoint is not None
             else "models/prior.safetensors",

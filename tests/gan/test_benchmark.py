@@ -12,6 +12,7 @@ import pytest
 from choreo.errors import InputError
 from choreo.gan.benchmark import (
     METHODS,
+    REFERENCE_VERSION,
     evals_to_hold,
     evals_to_reach,
     quartiles,
@@ -62,6 +63,7 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
     )
     on_disk = json.loads((tmp_path / "learning.json").read_text())
     assert on_disk["settings"]["budgets"] == [2, 4]
+    assert on_disk["settings"]["reference_version"] == REFERENCE_VERSION
     assert (tmp_path / "learning.png").stat().st_size > 10_000
     ref = on_disk["references"][0]
     assert {"random_median", "optimum_value", "optimum_vector"} <= set(ref)
