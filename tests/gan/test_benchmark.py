@@ -118,15 +118,18 @@ def test_speedup_is_a_bound_when_others_never_reach_and_absent_when_the_learner_
 
     refs = {(SPEC, s): Reference(SPEC, s, 0.0, 1.0, [0] * 196, 1, 0.0) for s in range(3)}
 
-    def runs(learner_at: int | None) -> list[dict[str, object]]:
+    def runs(learner_at: int | None, prior_at: int | None = None) -> list[dict[str, object]]:
         return [
             {"participant": SPEC, "method": m, "seed": s, "curve": _curve_reaching_at(n, 100)}
             for s in range(3)
-            for m, n in (("learner", learner_at), ("prior", None))
+            for m, n in (("learner", learner_at), ("prior", prior_at))
         ]
 
     learner = summarise(runs(20), refs, [50, 100])[SPEC]["learner"]
     assert learner["speedup_vs_best_other"] == pytest.approx(100 / 20)
     assert learner["speedup_is_lower_bound"] is True
+    both = summarise(runs(20, prior_at=60), refs, [50, 100])[SPEC]["learner"]
+    assert both["speedup_vs_best_other"] == pytest.approx(3.0)
+    assert both["speedup_is_lower_bound"] is False
     never = summarise(runs(None), refs, [50, 100])[SPEC]["learner"]
     assert "speedup_vs_best_other" not in never
