@@ -190,13 +190,12 @@ def reference_optimum(
             sigma,
             {"bounds": [0.0, 255.0], "seed": seed * 100 + k + 1, "verbose": -9, "popsize": 24},
         )
-        used = 0
-        while used < raw_evals // len(starts) and not es.stop():
-            xs = es.ask()
-            vs = np.array([rounded(np.asarray(x)) for x in xs])
-            vals = consider(vs, true_values(person, vs))
-            es.tell(xs, [1e3 if not np.isfinite(f) else -f for f in vals])
-            used += len(xs)
+        _, _, used = _run_cma(
+            es,
+            raw_evals // len(starts),
+            rounded,
+            lambda vs: consider(vs, true_values(person, vs)),
+        )
         n_evals += used
 
     # Coordinate search on single bytes around the best safe vector.
@@ -260,18 +259,43 @@ def _search_learner_space(
             1.0,
             {"seed": seed * 100 + 50 + k, "verbose": -9, "popsize": 16},
         )
-        spent = 0
-        while spent < evals // restarts and not es.stop():
-            xs = es.ask()
-            vs = learner.choreographies_at(np.array(xs))
-            vals = consider(vs, true_values(person, vs))
-            es.tell(xs, [1e3 if not np.isfinite(f) else -f for f in vals])
-            spent += len(xs)
-            i = int(np.argmax(vals))
-            if vals[i] > best_f:
-                best, best_f = vs[i].copy(), float(vals[i])
+        run_best, run_f, spent = _run_cma(
+            es,
+            evals // restarts,
+            learner.choreographies_at,
+            lambda vs: consider(vs, true_values(person, vs)),
+        )
+        if run_f > best_f:
+            best, best_f = run_best, run_f
         used += spent
     return best, used
+
+
+def _run_cma(
+    es: Any,
+    budget: int,
+    to_vectors: Callable[[np.ndarray], np.ndarray],
+    evaluate: Callable[[np.ndarray], np.ndarray],
+) -> tuple[np.ndarray | None, float, int]:
+    """Run CMA-ES ``es`` (maximising) until ``budget`` evaluations or its own stop.
+
+    ``to_vectors`` maps a population ``(m, dim)`` to choreographies, ``evaluate`` scores
+    them (-inf: unusable, told to CMA-ES as a very bad value). Returns the best
+    choreography of the run (None if nothing finite), its value and the evaluations.
+    """
+    best: np.ndarray | None = None
+    best_f = -np.inf
+    used = 0
+    while used < budget and not es.stop():
+        xs = es.ask()
+        vs = to_vectors(np.array(xs))
+        vals = evaluate(vs)
+        es.tell(xs, [1e3 if not np.isfinite(f) else -f for f in vals])
+        used += len(xs)
+        i = int(np.argmax(vals))
+        if vals[i] > best_f:
+            best, best_f = vs[i].copy(), float(vals[i])
+    return best, best_f, used
 
 
 # -- one run -----------------------------------------------------------------------------
