@@ -11,7 +11,9 @@ heavy-tailed, so the learner spends compute to save evaluations:
    sees: by default the decoded choreography's motion descriptors (the flange's
    speed, jerkiness, amplitude, height, repetition and tempo, and each axis's pose,
    swing and speed; ``surrogate``), so that what one trial teaches carries over to
-   every choreography that looks alike. Scores enter
+   every choreography that looks alike. Each descriptor has its own lengthscale
+   (:class:`~choreo.gan.gaussian_process.ArdGP`), so the model finds the few that
+   this person responds to. Scores enter
    *rank-transformed* (normal scores of their ranks), so an artefact-laden trial
    cannot dominate, and with a fitted noise term, so the model averages rather than
    interpolates. ``propose`` picks, among candidate search points, the one of
@@ -41,22 +43,21 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import torch
 from pydantic import Field
-from scipy.linalg import cho_factor, cho_solve
 from scipy.stats import norm, qmc, rankdata
 
 from choreo.config import StrictModel
 from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
+from choreo.gan.gaussian_process import ArdGP, LatentGP
 from choreo.gan.model import Generator
 from choreo.gan.motion_features import (
     JOINT_DESCRIPTORS,
@@ -117,21 +118,35 @@ class LearnerSettings(StrictModel):
     local_step: float = Field(0.7, gt=0.0)
     #: What the Gaussian process sees of a choreography:
     #:
-    #: - "arm": what the whole arm does, as two kernels added up: one on each axis's
-    #:   pose, swing and speed (:func:`~choreo.gan.motion_features.joint_descriptors`),
-    #:   one on the flange's motion descriptors (below); the fit starts from the flange
-    #:   alone and gives the axes the weight the data asks for;
+    #: - "arm": what the whole arm does: each axis's pose, swing and speed
+    #:   (:func:`~choreo.gan.motion_features.joint_descriptors`) and the flange's motion
+    #:   descriptors (below). With ``lengthscales = "group"``, two kernels added up;
+    #:   the fit starts from the flange alone and gives the axes the weight the data
+    #:   asks for;
     #: - "motion": the flange's motion descriptors alone (speed, jerkiness, amplitude,
     #:   horizontal and vertical extent, height, repetition, tempo, duration;
     #:   :mod:`choreo.gan.motion_features`); blind to what leaves the flange where it
     #:   is (A6 turns the tool);
     #: - "latent": the search point (latent and edits);
-    #: - "both": a weighted sum of one kernel on the search point and one on the
-    #:   flange's descriptors, starting from the descriptors alone.
+    #: - "both": the search point and the flange's descriptors (with ``"group"``
+    #:   lengthscales, a weighted sum of one kernel on each, starting from the
+    #:   descriptors alone).
     #:
     #: Descriptors pool what is learned across choreographies that look alike however
     #: they were generated, which is what makes the learner sample efficient.
     surrogate: Literal["latent", "motion", "both", "arm"] = "arm"
+    #: Lengthscales of the Gaussian process:
+    #:
+    #: - "input": one per input column (:class:`~choreo.gan.gaussian_process.ArdGP`),
+    #:   with a prior that keeps a column flat until the scores ask for it: a person
+    #:   responds to a few of the 27 descriptors, and the model finds which;
+    #: - "group": one per group of columns named under ``surrogate``
+    #:   (:class:`~choreo.gan.gaussian_process.LatentGP`): every descriptor of a
+    #:   group weighs alike.
+    lengthscales: Literal["input", "group"] = "group"
+    #: Centre of the prior of each per-input lengthscale, in units of the input's
+    #: spread over the prior's choreographies (long: irrelevant until shown otherwise).
+    relevance_lengthscale: float = Field(8.0, gt=0.0)
     #: Expected-improvement margin, in units of the rank-normal scores.
     xi: float = Field(0.01, ge=0.0)
     #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
@@ -164,7 +179,12 @@ class LearnerSettings(StrictModel):
 
 
 #: What a setting was before it existed: a saved state or session without it ran so.
-LEGACY_SETTINGS: dict[str, Any] = {"edits": False, "surrogate": "latent", "revisit_every": None}
+LEGACY_SETTINGS: dict[str, Any] = {
+    "edits": False,
+    "surrogate": "latent",
+    "revisit_every": None,
+    "lengthscales": "group",
+}
 
 
 def saved_settings(data: dict[str, Any], where: str) -> LearnerSettings:
@@ -217,160 +237,6 @@ def rank_weights(y: np.ndarray, temperature: float) -> np.ndarray:
     rank = n - rankdata(y)  # best -> 0 (ties share)
     w = np.exp(-rank / (temperature * n))
     return np.asarray(w / w.sum())
-
-
-class LatentGP:
-    """Gaussian process: Matérn 5/2 on groups of input columns, zero mean, fitted noise.
-
-    One group is the plain isotropic kernel. Several groups (the learner's ``"arm"``:
-    the axes' descriptors, then the flange's; ``"both"``: the search point, then the
-    flange's descriptors) add up: a weighted sum of one
-    isotropic Matérn per group, each with its own lengthscale, so two inputs alike in
-    one group stay correlated however much they differ in another. ``fit`` maximises
-    the log marginal likelihood plus weak log-normal priors over a fixed grid, so it is
-    deterministic.
-
-    Parameters
-    ----------
-    groups : int or sequence of int
-        Number of columns of each group, in order (one int: a single group).
-    """
-
-    def __init__(self, groups: int | Sequence[int]) -> None:
-        self.groups = [int(groups)] if isinstance(groups, int) else [int(g) for g in groups]
-        self.dim = sum(self.groups)
-        bounds = np.cumsum([0, *self.groups])
-        self._slices = [slice(int(a), int(b)) for a, b in pairwise(bounds)]
-        # Centre of each lengthscale grid: 0.5 sqrt(group size).
-        self._centre = np.log(0.5 * np.sqrt(np.array(self.groups, dtype=np.float64)))
-        #: Weight of each group's kernel, summing to one (the last group alone at first).
-        self.weights = np.zeros(len(self.groups))
-        self.weights[-1] = 1.0
-        # log lengthscale per group, log signal variance, log noise variance
-        self.theta = np.concatenate([self._centre, [0.0, np.log(0.3)]])
-        self._z = np.zeros((0, self.dim))
-        self._alpha = np.zeros(0)
-        self._k_inv = np.zeros((0, 0))
-
-    @staticmethod
-    def _matern(r: np.ndarray) -> np.ndarray:
-        s = np.sqrt(5.0) * r
-        return (1.0 + s + s * s / 3.0) * np.exp(-s)
-
-    def _sq_dists(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-        """Squared distances between rows of ``a`` and ``b``, per group."""
-        out = []
-        for sl in self._slices:
-            x, z = a[:, sl], b[:, sl]
-            out.append(
-                np.maximum((x * x).sum(1)[:, None] + (z * z).sum(1)[None, :] - 2.0 * x @ z.T, 0.0)
-            )
-        return out
-
-    def _base(self, d2: list[np.ndarray], log_ells: np.ndarray) -> np.ndarray:
-        """Correlation: the weighted sum of one Matérn per group (weights sum to one)."""
-        out = np.zeros_like(d2[0])
-        for g, log_ell, w in zip(d2, log_ells, self.weights, strict=True):
-            if w > 0.0:
-                out = out + w * self._matern(np.sqrt(g) / np.exp(log_ell))
-        return out
-
-    def _cov(self, a: np.ndarray, b: np.ndarray, theta: np.ndarray) -> np.ndarray:
-        k = len(self.groups)
-        return float(np.exp(theta[k])) * self._base(self._sq_dists(a, b), theta[:k])
-
-    def _best_noise(self, base: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-        """Over the noise grid, the best (objective, log signal, log noise ratio) for ``base``.
-
-        One eigendecomposition serves every noise level: with ``base = U diag(l) U^T``,
-        ``log det(base + r I) = sum log(l + r)`` and ``y^T (base + r I)^-1 y =
-        sum (U^T y)^2 / (l + r)``.
-        """
-        n = len(y)
-        lam, vec = np.linalg.eigh(base)
-        lam = np.maximum(lam, 0.0)
-        uy2 = (vec.T @ y) ** 2
-        log_ratio = np.linspace(np.log(0.02), np.log(3.0), 10)
-        denom = lam[None, :] + (np.exp(log_ratio) + 1e-6)[:, None]
-        signal = np.maximum((uy2[None, :] / denom).sum(axis=1) / n, 1e-6)
-        nll = 0.5 * n * np.log(signal) + 0.5 * np.log(denom).sum(axis=1) + 0.5 * n
-        prior = 0.5 * np.log(signal) ** 2 + 0.5 * ((log_ratio - np.log(0.3)) / 1.2) ** 2
-        obj = nll + prior
-        i = int(np.argmin(obj))
-        return float(obj[i]), float(np.log(signal[i])), float(log_ratio[i])
-
-    def fit(self, z: np.ndarray, y: np.ndarray) -> None:
-        """Fit hyperparameters and condition on ``(z, y)``.
-
-        The lengthscale on a grid of 15 values about ``0.5 sqrt(group size)`` (several
-        groups: two rounds of coordinate search, each group's lengthscale over 8 values
-        and then the weight of the last group), the noise-to-signal ratio on a grid, the
-        signal variance at its closed-form optimum (profile likelihood), weak log-normal
-        priors; deterministic, tens of milliseconds for a hundred points.
-        """
-        d2 = self._sq_dists(z, z)
-
-        def objective(log_ells: np.ndarray) -> tuple[float, float, float]:
-            obj, log_signal, log_ratio = self._best_noise(self._base(d2, log_ells), y)
-            on = self.weights > 0.0
-            obj += float((0.5 * ((log_ells[on] - self._centre[on]) / 0.7) ** 2).sum())
-            return obj, log_signal, log_ratio
-
-        if len(self.groups) == 1:
-            choices = [self._centre + np.array([d]) for d in np.linspace(-1.2, 1.6, 15)]
-            results = [(objective(c), c) for c in choices]
-            (_, log_signal, log_ratio), ells = min(results, key=lambda r: r[0][0])
-        else:
-            log_signal, log_ratio, ells = self._fit_groups(objective)
-        self.theta = np.concatenate([ells, [log_signal, log_signal + log_ratio]])
-        self.condition(z, y)
-
-    def _fit_groups(
-        self, objective: Callable[[np.ndarray], tuple[float, float, float]]
-    ) -> tuple[float, float, np.ndarray]:
-        """Coordinate search over the groups' lengthscales, then the weight of the last
-        group (the others share what is left), twice; from the last group alone."""
-        k = len(self.groups)
-        ells = self._centre.copy()
-        self.weights = np.zeros(k)
-        self.weights[-1] = 1.0
-        best, log_signal, log_ratio = objective(ells)
-        for _ in range(2):
-            for g in range(k):
-                if self.weights[g] == 0.0:
-                    continue
-                for value in self._centre[g] + np.linspace(-1.2, 1.6, 8):
-                    trial = ells.copy()
-                    trial[g] = value
-                    res = objective(trial)
-                    if res[0] < best:
-                        (best, log_signal, log_ratio), ells = res, trial
-            kept = self.weights.copy()
-            for w_last in (1.0, 0.85, 0.7, 0.5, 0.3):
-                self.weights = np.full(k, (1.0 - w_last) / (k - 1))
-                self.weights[-1] = w_last
-                res = objective(ells)
-                if res[0] < best:
-                    (best, log_signal, log_ratio), kept = res, self.weights.copy()
-            self.weights = kept
-        return log_signal, log_ratio, ells
-
-    def condition(self, z: np.ndarray, y: np.ndarray) -> None:
-        """Condition on ``(z, y)`` with the current hyperparameters."""
-        noise = np.exp(self.theta[len(self.groups) + 1])
-        k = self._cov(z, z, self.theta) + (noise + 1e-6) * np.eye(len(y))
-        chol = cho_factor(k, lower=True)
-        self._alpha = cho_solve(chol, y)
-        # The inverse once per update: predictions are then plain matrix products.
-        self._k_inv = cho_solve(chol, np.eye(len(y)))
-        self._z = z
-
-    def predict(self, zs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and standard deviation of the latent function at ``zs``."""
-        ks = self._cov(zs, self._z, self.theta)
-        mean = ks @ self._alpha
-        var = np.exp(self.theta[len(self.groups)]) - ((ks @ self._k_inv) * ks).sum(axis=1)
-        return mean, np.sqrt(np.maximum(var, 1e-12))
 
 
 class LatentAdapter(torch.nn.Module):
@@ -475,7 +341,11 @@ class Learner:
             "both": [self.space_dim, N_DESCRIPTORS],
             "arm": [N_JOINT_DESCRIPTORS, N_DESCRIPTORS],
         }
-        self.gp = LatentGP(groups[self.settings.surrogate])
+        self.gp: LatentGP | ArdGP = (
+            ArdGP(sum(groups[self.settings.surrogate]), self.settings.relevance_lengthscale)
+            if self.settings.lengthscales == "input"
+            else LatentGP(groups[self.settings.surrogate])
+        )
         self.latents = np.zeros((0, self.space_dim))
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)

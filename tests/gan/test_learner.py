@@ -10,7 +10,7 @@ import pytest
 
 from choreo.errors import InputError
 from choreo.gan.checkpoint import load_generator
-from choreo.gan.learner import LatentGP, Learner, LearnerSettings
+from choreo.gan.learner import Learner, LearnerSettings
 from choreo.gan.model import Generator
 from choreo.gan.participants import EFFECT_RANGE_Z, CalmParticipant
 from choreo.robot.config import load_robot_config
@@ -221,19 +221,6 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
     assert old.settings == then
     assert old.space_dim == generator.latent_dim
     np.testing.assert_array_equal(old.propose(), plain.propose())
-
-
-def test_gaussian_process_sum_moves_weight_to_the_group_that_matters() -> None:
-    """Groups start from the last alone (the motion descriptors in the learner); when
-    the scores depend on the first group only, the weight moves there."""
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((80, 6))
-    y = np.sin(2.0 * x[:, 0]) + 0.1 * rng.standard_normal(80)
-    gp = LatentGP([3, 3])
-    gp.fit(x[:60], y[:60])
-    assert gp.weights[-1] <= 0.5, gp.weights
-    mean, _ = gp.predict(x[60:])
-    assert np.corrcoef(mean, y[60:])[0, 1] > 0.6
 
 
 def test_every_revisit_th_proposal_shows_the_recommendation_again(generator: Generator) -> None:
