@@ -13,7 +13,8 @@ heavy-tailed, so the learner spends compute to save evaluations:
    swing and speed; ``surrogate``), so that what one trial teaches carries over to
    every choreography that looks alike. Each descriptor has its own lengthscale
    (:class:`~choreo.gan.gaussian_process.ArdGP`), so the model finds the few that
-   this person responds to. Scores enter
+   this person responds to, and a quadratic trend on them lets it extrapolate a
+   preferred motion from a few scores. Scores enter
    *rank-transformed* (normal scores of their ranks), so an artefact-laden trial
    cannot dominate, and with a fitted noise term, so the model averages rather than
    interpolates. ``propose`` picks, among candidate search points, the one of
@@ -143,10 +144,15 @@ class LearnerSettings(StrictModel):
     #: - "group": one per group of columns named under ``surrogate``
     #:   (:class:`~choreo.gan.gaussian_process.LatentGP`): every descriptor of a
     #:   group weighs alike.
-    lengthscales: Literal["input", "group"] = "group"
+    lengthscales: Literal["input", "group"] = "input"
     #: Centre of the prior of each per-input lengthscale, in units of the input's
     #: spread over the prior's choreographies (long: irrelevant until shown otherwise).
-    relevance_lengthscale: float = Field(8.0, gt=0.0)
+    relevance_lengthscale: float = Field(4.0, gt=0.0)
+    #: With per-input lengthscales: the prior centre of the variance of a quadratic
+    #: trend on the relevance-scaled descriptors (rank-normal score units squared), so
+    #: that a preferred motion with relaxation falling off around it (a bowl) is
+    #: extrapolated from a few scores; None: no trend. Ignored with "group".
+    quadratic_trend: float | None = Field(0.05, gt=0.0)
     #: Expected-improvement margin, in units of the rank-normal scores.
     xi: float = Field(0.01, ge=0.0)
     #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
@@ -342,7 +348,11 @@ class Learner:
             "arm": [N_JOINT_DESCRIPTORS, N_DESCRIPTORS],
         }
         self.gp: LatentGP | ArdGP = (
-            ArdGP(sum(groups[self.settings.surrogate]), self.settings.relevance_lengthscale)
+            ArdGP(
+                sum(groups[self.settings.surrogate]),
+                self.settings.relevance_lengthscale,
+                trend_centre=self.settings.quadratic_trend,
+            )
             if self.settings.lengthscales == "input"
             else LatentGP(groups[self.settings.surrogate])
         )
