@@ -157,7 +157,8 @@ def fast_settings(
         baseline=BaselineSettings(duration_s=2.5),
         trials=TrialSettings(count=trials, rest_s=rest_s, start_timeout_s=3),
         feedback=FeedbackOutput(osc_port=0),
-        recording=RecordingSettings(enabled=record),
+        # LabRecorder once took over 10 s to start under the full suite's load (2 cores).
+        recording=RecordingSettings(enabled=record, start_timeout_s=30),
         learner=LearnerConnection(checkpoint=PRIOR, seed=3),
         **over,  # type: ignore[arg-type]
     )
