@@ -11,10 +11,10 @@ heavy-tailed, so the learner spends compute to save evaluations:
    sees: by default the decoded choreography's motion descriptors (the flange's
    speed, jerkiness, amplitude, height, repetition and tempo, and each axis's pose,
    swing and speed; ``surrogate``), so that what one trial teaches carries over to
-   every choreography that looks alike. Each descriptor has its own lengthscale
-   (:class:`~choreo.gan.gaussian_process.ArdGP`), so the model finds the few that
-   this person responds to, and a quadratic trend on them lets it extrapolate a
-   preferred motion from a few scores. Scores enter
+   every choreography that looks alike. Each descriptor has its own lengthscale, long
+   unless the scores ask otherwise, and a quadratic trend on the scaled descriptors
+   lets the model extrapolate a preferred motion from a few scores
+   (:class:`~choreo.gan.gaussian_process.ArdGP`). Scores enter
    *rank-transformed* (normal scores of their ranks), so an artefact-laden trial
    cannot dominate, and with a fitted noise term, so the model averages rather than
    interpolates. ``propose`` picks, among candidate search points, the one of
@@ -139,8 +139,8 @@ class LearnerSettings(StrictModel):
     #: Lengthscales of the Gaussian process:
     #:
     #: - "input": one per input column (:class:`~choreo.gan.gaussian_process.ArdGP`),
-    #:   with a prior that keeps a column flat until the scores ask for it: a person
-    #:   responds to a few of the 27 descriptors, and the model finds which;
+    #:   with a prior that keeps a column flat until the scores ask for it (a person
+    #:   responds to a few of the 27 descriptors);
     #: - "group": one per group of columns named under ``surrogate``
     #:   (:class:`~choreo.gan.gaussian_process.LatentGP`): every descriptor of a
     #:   group weighs alike.
