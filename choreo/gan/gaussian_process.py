@@ -47,7 +47,8 @@ def _sq_dists(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 class _MaternGP:
     """What both models share: ``theta = [log lengthscales..., log signal variance,
-    log noise variance]``, conditioning and prediction."""
+    log noise variance]`` (then the log trend variance, for an :class:`ArdGP` with a
+    trend), conditioning and prediction."""
 
     theta: np.ndarray
     n_lengthscales: int
