@@ -226,8 +226,9 @@ class ArdGP(_MaternGP):
     (about 1, log SD 1: the scores are rank-normal), on the noise-to-signal ratio (about
     0.3, log SD 1.2) and on the trend's variance (about ``trend_centre``, log SD 1.5),
     by L-BFGS-B with analytic gradients from two fixed starts (every lengthscale at
-    ``ell_centre``; every lengthscale 1), keeping the better. About 0.2 s for a hundred
-    points in 27 dimensions.
+    ``ell_centre``; every lengthscale 1), keeping the better. Up to about 0.3 s for a
+    hundred points in 27 dimensions; it grows faster than the number of points (up to
+    2 s for two hundred on a busy 2-core machine).
 
     Parameters
     ----------
