@@ -225,10 +225,10 @@ class ArdGP(_MaternGP):
     lengthscale (about ``ell_centre``, log SD ``ell_log_sd``), on the signal variance
     (about 1, log SD 1: the scores are rank-normal), on the noise-to-signal ratio (about
     0.3, log SD 1.2) and on the trend's variance (about ``trend_centre``, log SD 1.5),
-    by L-BFGS-B with analytic gradients from two fixed starts (every lengthscale at
-    ``ell_centre``; every lengthscale 1), keeping the better. Up to about 0.3 s for a
-    hundred points in 27 dimensions; it grows faster than the number of points (up to
-    2 s for two hundred on a busy 2-core machine).
+    by L-BFGS-B with analytic gradients from one fixed start (every lengthscale at
+    ``ell_centre``). The pairwise terms are computed once per fit and rescaled by
+    matrix-vector products. About 20 ms for a hundred points in 27 dimensions, 0.25 s
+    for two hundred (one call of the objective: 2.4 and 5.5 ms).
 
     Parameters
     ----------
@@ -281,8 +281,23 @@ class ArdGP(_MaternGP):
             var = var + np.exp(self.theta[self.dim + 2]) * (1.0 + u) ** 2
         return var
 
+    @staticmethod
+    def pair_terms(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-column squared differences and products of every pair of rows of ``z``.
+
+        Returns
+        -------
+        diff2, prod : ndarray, shape (n * n, dim)
+            ``(z_i - z_j)^2`` and ``z_i z_j`` per column, row ``i * n + j``: the fit
+            rescales them by matrix-vector products, without (n, n, dim) temporaries.
+        """
+        n, dim = z.shape
+        diff2 = ((z[:, None, :] - z[None, :, :]) ** 2).reshape(n * n, dim)
+        prod = (z[:, None, :] * z[None, :, :]).reshape(n * n, dim)
+        return diff2, prod
+
     def neg_log_posterior(
-        self, phi: np.ndarray, z: np.ndarray, y: np.ndarray, diff2: np.ndarray
+        self, phi: np.ndarray, y: np.ndarray, diff2: np.ndarray, prod: np.ndarray
     ) -> tuple[float, np.ndarray]:
         """The objective of ``fit`` (up to a constant) and its gradient at ``phi``.
 
@@ -291,27 +306,23 @@ class ArdGP(_MaternGP):
         phi : ndarray, shape (dim + 2,) or (dim + 3,) with the trend
             Log lengthscales, log signal variance, log noise variance (, log trend
             variance).
-        z : ndarray, shape (n, dim)
-            Inputs.
         y : ndarray, shape (n,)
             Scores.
-        diff2 : ndarray, shape (n, n, dim)
-            Squared differences of the inputs, per column.
+        diff2, prod : ndarray, shape (n * n, dim)
+            :meth:`pair_terms` of the inputs.
         """
         d = self.dim
+        n = len(y)
         log_ell, log_s, log_n = phi[:d], phi[d], phi[d + 1]
         s, noise = np.exp(log_s), np.exp(log_n)
         inv_ell2 = np.exp(-2.0 * log_ell)
-        scaled = diff2 * inv_ell2
-        r = np.sqrt(scaled.sum(-1))
+        r = np.sqrt((diff2 @ inv_ell2).reshape(n, n))
         e = np.exp(-_SQRT5 * r)
         corr = (1.0 + _SQRT5 * r + 5.0 / 3.0 * r * r) * e
-        n = len(y)
         k = s * corr + (noise + 1e-6) * np.eye(n)
         if self.trend:
             q = np.exp(phi[d + 2])
-            prod = (z[:, None, :] * z[None, :, :]) * inv_ell2
-            lin = 1.0 + prod.sum(-1)
+            lin = 1.0 + (prod @ inv_ell2).reshape(n, n)
             k = k + q * lin**2
         try:
             chol = cho_factor(k, lower=True)
@@ -322,7 +333,7 @@ class ArdGP(_MaternGP):
         value = 0.5 * y @ alpha + np.log(np.diag(chol[0])).sum()
         # dK/dlog(ell_d) = s (5/3) (1 + sqrt5 r) exp(-sqrt5 r) (x_d - x'_d)^2 / ell_d^2
         d_corr = (s * 5.0 / 3.0) * (1.0 + _SQRT5 * r) * e
-        grad_ell = 0.5 * np.einsum("ij,ijd->d", w * d_corr, scaled)
+        grad_ell = 0.5 * ((w * d_corr).ravel() @ diff2) * inv_ell2
         grad_s = 0.5 * float(np.sum(w * corr)) * s
         grad_n = 0.5 * float(np.trace(w)) * noise
         z_ell = (log_ell - self._ell_mu) / self._ell_sd
@@ -334,7 +345,7 @@ class ArdGP(_MaternGP):
         extra: list[float] = []
         if self.trend:
             # dK/dlog(ell_d) = -4 q (1 + u) x_d x'_d / ell_d^2
-            grad_ell = grad_ell - 2.0 * np.einsum("ij,ijd->d", w * (q * lin), prod)
+            grad_ell = grad_ell - 2.0 * ((w * (q * lin)).ravel() @ prod) * inv_ell2
             z_q = (phi[d + 2] - self._trend_mu) / self.TREND_LOG_SD
             value += 0.5 * z_q**2
             extra = [0.5 * float(np.sum(w * lin**2)) * q + z_q / self.TREND_LOG_SD]
@@ -342,27 +353,22 @@ class ArdGP(_MaternGP):
 
     def fit(self, z: np.ndarray, y: np.ndarray) -> None:
         """Fit hyperparameters (MAP, see the class) and condition on ``(z, y)``."""
-        diff2 = (z[:, None, :] - z[None, :, :]) ** 2
+        diff2, prod = self.pair_terms(z)
         lo, hi = np.log(self.ELL_BOUNDS)
         bounds = [(lo, hi)] * self.dim + [(-3.0, 3.0), (np.log(0.02) - 3.0, 3.0)]
         tail = [self._trend_mu] if self.trend else []
         if self.trend:
             bounds.append((-9.0, 2.0))
-        best = None
-        for start in (self._ell_mu, 0.0):
-            x0 = np.concatenate([np.full(self.dim, start), [0.0, np.log(0.5)], tail])
-            res = minimize(
-                self.neg_log_posterior,
-                x0,
-                args=(z, y, diff2),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                options={"maxiter": 200},
-            )
-            if best is None or res.fun < best.fun:
-                best = res
-        assert best is not None
+        x0 = np.concatenate([np.full(self.dim, self._ell_mu), [0.0, np.log(0.5)], tail])
+        best = minimize(
+            self.neg_log_posterior,
+            x0,
+            args=(y, diff2, prod),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": 200},
+        )
         self.theta = np.asarray(best.x, dtype=np.float64)
         self.condition(z, y)
 
