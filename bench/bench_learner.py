@@ -1,13 +1,14 @@
 """Speed of the learner: propose (<= 50 ms) and update (<= 1 s) on 2 CPU cores.
 
-Runs a learner for 100 evaluations against a synthetic participant and times every
-call. Anchors measured in the same run: one safety check of a choreography (which
-every proposal includes) and one generator forward pass. Writes
-bench/results/learner.json.
+Runs a learner for 100 evaluations (``--evaluations N``) against a synthetic
+participant and times every call. Anchors measured in the same run: one safety check
+of a choreography (which every proposal includes) and one generator forward pass. Writes
+bench/results/learner.json (``learner-<N>.json`` for another number of evaluations).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -82,11 +83,14 @@ def main(evaluations: int = 100, seed: int = 0) -> dict[str, object]:
         f"anchor: one safety check {out['anchor_safety_check']['median_ms']:.1f} ms, "
         f"one generator forward {out['anchor_generator_forward']['median_ms']:.2f} ms"
     )
-    path = Path(__file__).resolve().parent / "results" / "learner.json"
+    name = "learner.json" if evaluations == 100 else f"learner-{evaluations}.json"
+    path = Path(__file__).resolve().parent / "results" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1))
     return out
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--evaluations", type=int, default=100, help="trials to time")
+    main(parser.parse_args().evaluations)

@@ -37,7 +37,14 @@ def learning(
         " check on seeds nobody tuned on.",
     ),
     methods: str = typer.Option(
-        "learner,prior,random,cmaes,fbgan", help="Methods to run, comma-separated."
+        "learner,prior,random,cmaes,fbgan",
+        help="Methods to run, comma-separated; add 'population' for the learner started"
+        " from what relaxed earlier people (see --population).",
+    ),
+    population: int = typer.Option(
+        10,
+        help="Earlier people per participant for the 'population' method (seeds from"
+        " 10000, run by the learner from scratch for 100 trials each).",
     ),
     json_path: Path = typer.Option(
         Path("bench/results/learning.json"), "--json", help="Where to write the JSON results."
@@ -59,6 +66,7 @@ def learning(
         seeds=seeds,
         first_seed=first_seed,
         methods=[m.strip() for m in methods.split(",") if m.strip()],
+        population=population,
         json_path=json_path,
         plot_path=plot,
         workers=workers,

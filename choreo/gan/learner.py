@@ -27,7 +27,11 @@ heavy-tailed, so the learner spends compute to save evaluations:
    prior by a pseudo-count. Candidates drawn through it concentrate where the
    good choreographies were. The pretrained weights stay frozen, so the latents
    the Gaussian process has seen keep their meaning.
-3. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
+3. **Starts** (optional): choreographies shown first, in place of the first
+   space-filling points; what relaxed earlier people
+   (:func:`choreo.gan.population.population_starts`) starts a new person where most
+   people relax, and the model takes over from their scores.
+4. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
    highest *posterior mean*, not the best noisy observation; every ``revisit_every``-th
    proposal shows it again, since a second score is what tells a good choreography
    from a lucky one.
@@ -303,6 +307,10 @@ class Learner:
     settings : LearnerSettings, optional
     cfg : RobotConfig, optional
         Robot configuration for the safety check (default: the shipped one).
+    starts : ndarray, shape (k, 196), uint8, optional
+        Choreographies to show first, in order, in place of the first ``k``
+        space-filling points (an unsafe or refused one is skipped); for example what
+        relaxed earlier people (:func:`choreo.gan.population.population_starts`).
     """
 
     def __init__(
@@ -311,6 +319,7 @@ class Learner:
         seed: int = 0,
         settings: LearnerSettings | None = None,
         cfg: RobotConfig | None = None,
+        starts: np.ndarray | None = None,
     ) -> None:
         # check_choreography runs for every proposal; keeping freed memory halves its cost.
         keep_freed_memory()
@@ -364,6 +373,14 @@ class Learner:
         self._pending: dict[bytes, np.ndarray] = {}
         # Refused by the bridge: never proposed again.
         self._rejected: set[bytes] = set()
+        # Shown first, with the search points they are taken to come from (found once
+        # here: inverting the generator takes longer than a proposal may).
+        self.starts = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
+        self._start_points = np.zeros((0, self.space_dim))
+        if starts is not None:
+            self.starts = np.stack([_validated_vector(v) for v in np.asarray(starts)])
+            with _single_threaded():
+                self._start_points = np.stack([self._latent_of(v) for v in self.starts])
 
     # -- public API ----------------------------------------------------------------
     @property
@@ -378,7 +395,9 @@ class Learner:
 
     def _propose(self) -> np.ndarray:
         rng = np.random.default_rng([self.seed, self.n_observations, self.n_proposed, 7])
-        if self.n_observations < self.settings.n_initial:
+        if (start := self._next_start()) is not None:
+            vector, z = start
+        elif self.n_observations < self.settings.n_initial:
             order = self._initial_design(rng)
             vector, z = self._first_valid(order, rng)
         elif (revisit := self._revisit()) is not None:
@@ -394,6 +413,20 @@ class Learner:
         self.n_proposed += 1
         self._pending[vector.tobytes()] = z
         return vector
+
+    def _next_start(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The first start not yet scored, refused or unsafe, while there are more starts
+        than scores."""
+        if self.n_observations >= len(self.starts):
+            return None
+        scored = {v.tobytes() for v in self.vectors}
+        for vector, z in zip(self.starts, self._start_points, strict=True):
+            key = vector.tobytes()
+            if key in scored or key in self._rejected:
+                continue
+            if check_choreography(vector, self.cfg).ok:
+                return vector.copy(), z.copy()
+        return None
 
     def _revisit(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The recommendation and its search point, when it is time to show it again."""
@@ -453,6 +486,28 @@ class Learner:
                 )
             return vector
         return self.vectors[self._recommended_index()].copy()
+
+    def predict(self, vectors: Any) -> tuple[np.ndarray, np.ndarray]:
+        """What the model expects of choreographies ``uint8 (n, 196)``: the posterior
+        mean and standard deviation of their score, in the model's units (normal scores
+        of this person's ranks: 0 is this person's median trial, 1 one SD better).
+
+        Raises
+        ------
+        InputError
+            A vector is not 196 uint8 values.
+        """
+        vecs = np.stack([_validated_vector(v) for v in np.atleast_2d(np.asarray(vectors))])
+        with _single_threaded():
+            if self.n_observations < 2:
+                # Not fitted yet: the prior (mean 0, the signal SD).
+                return np.zeros(len(vecs)), np.ones(len(vecs))
+            if self.settings.surrogate in ("latent", "both"):
+                latents = np.stack([self._latent_of(v) for v in vecs])
+            else:  # the model sees the choreography alone
+                latents = np.zeros((len(vecs), self.space_dim))
+            mean, sd = self.gp.predict(self._inputs(latents, vecs))
+        return np.asarray(mean), np.asarray(sd)
 
     def _recommended_index(self) -> int:
         if self.n_observations < 3:
@@ -666,6 +721,8 @@ class Learner:
             "adapter_mean": self.adapter.mean.detach().numpy().copy(),
             "adapter_scale_tril": self.adapter.scale_tril.detach().numpy().copy(),
             "gp_theta": self.gp.theta.astype(np.float64),
+            "start_vectors": self.starts.astype(np.uint8),
+            "start_points": self._start_points.astype(np.float64),
         }
         meta: dict[str, Any] = {
             "format": STATE_FORMAT,
@@ -723,6 +780,25 @@ class Learner:
         formats = (STATE_FORMAT, "choreo-learner/1")
         if not isinstance(meta, dict) or meta.get("format") not in formats:
             raise InputError(f"{p}: not a choreo learner state (format {meta.get('format')!r})")
+        return cls.from_state_dict(arrays, meta, checkpoint, cfg, where=str(p))
+
+    @classmethod
+    def from_state_dict(
+        cls,
+        arrays: dict[str, np.ndarray],
+        meta: dict[str, Any],
+        checkpoint: str | os.PathLike[str] | Generator | None = None,
+        cfg: RobotConfig | None = None,
+        where: str = "learner state",
+    ) -> Learner:
+        """A learner from :meth:`state_dict`'s arrays and metadata (see :meth:`load`).
+
+        Raises
+        ------
+        InputError
+            The state does not fit the generator (named with ``where``).
+        """
+        p = where
         settings = saved_settings(meta["settings"], f"{p}: learner settings")
         ckpt = checkpoint if checkpoint is not None else meta.get("checkpoint")
         learner = cls(ckpt, seed=int(meta["seed"]), settings=settings, cfg=cfg)
@@ -731,6 +807,9 @@ class Learner:
                 f"{p}: learner state has latent size {meta['latent_dim']}, "
                 f"the generator {learner.dim}"
             )
+        if "start_vectors" in arrays:
+            learner.starts = arrays["start_vectors"].reshape(-1, VECTOR_LEN).astype(np.uint8)
+            learner._start_points = arrays["start_points"].reshape(-1, learner.space_dim)
         learner.latents = arrays["latents"].reshape(-1, learner.space_dim)
         learner.vectors = arrays["vectors"].reshape(-1, VECTOR_LEN).astype(np.uint8)
         learner.scores = arrays["scores"].reshape(-1)

@@ -535,11 +535,11 @@ class LiveSession:
     # ================================================================ learner
     def _make_learner(self) -> None:
         from choreo.gan.learner import Learner, saved_settings
+        from choreo.session.starts import recorded_starts
 
         ls = self.settings.learner
-        trials = [r for r in self.records if r.get("kind") == "trial" and r.get("checkpoint")]
-        if trials:
-            ckpt = self.store.path / "checkpoints" / trials[-1]["checkpoint"]
+        ckpt = self.store.last_checkpoint()
+        if ckpt is not None:
             self.learner = Learner.load(ckpt, checkpoint=ls.checkpoint)
             self.view.say(
                 f"resumed the learner from {ckpt.name} ({self.learner.n_observations} scores)"
@@ -548,7 +548,8 @@ class LiveSession:
             # The session's recorded settings, read as replay-session reads them (a
             # session resumed from before a setting existed keeps that setting's old value).
             settings = saved_settings(ls.settings, "session settings [learner.settings]")
-            self.learner = Learner(ls.checkpoint, seed=ls.seed, settings=settings)
+            starts = recorded_starts(self.store.meta(), str(self.store.path / "meta.json"))
+            self.learner = Learner(ls.checkpoint, seed=ls.seed, settings=settings, starts=starts)
 
     def _save_learner(self, trial_id: int) -> str:
         path = self.store.checkpoint_path(trial_id)
@@ -966,7 +967,13 @@ def run_session(
             )
     else:
         settings = resolve_learner_settings(settings or SessionSettings())
+        ls = settings.learner
+        starts: dict[str, Any] = {}
+        if ls.starts_from:  # before the directory exists: a bad path leaves nothing behind
+            from choreo.session.starts import META_KEY, starts_from_sessions
+
+            starts[META_KEY] = starts_from_sessions(ls.starts_from, ls.n_starts, ls.checkpoint)
         store = SessionStore.create(
-            settings, {**session_meta(settings), **(meta or {})}, name=name
+            settings, {**session_meta(settings), **starts, **(meta or {})}, name=name
         )
     return LiveSession(settings, store, hooks=hooks, view=view).run()

@@ -173,6 +173,7 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
 def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
     """Re-run the learner from the recorded scores; return {trial id: proposed vector}."""
     from choreo.gan.learner import Learner, saved_settings
+    from choreo.session.starts import recorded_starts
 
     settings = store.settings()
     ls = settings.learner
@@ -180,6 +181,7 @@ def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
         ls.checkpoint,
         seed=ls.seed,
         settings=saved_settings(ls.settings, f"{store.path}: [learner.settings]"),
+        starts=recorded_starts(store.meta(), str(store.path / "meta.json")),
     )
     proposals: dict[int, np.ndarray] = {}
     for r in store.trials():

@@ -332,15 +332,12 @@ def best_vector(store: SessionStore) -> tuple[np.ndarray | None, int | None, flo
     if not scored:
         return None, None, math.nan
     vector: np.ndarray | None = None
-    last = [r for r in store.trials() if r.get("checkpoint")]
-    if last:
+    last = store.last_checkpoint()
+    if last is not None:
         try:
             from choreo.gan.learner import Learner
 
-            learner = Learner.load(
-                store.path / "checkpoints" / last[-1]["checkpoint"],
-                checkpoint=store.settings().learner.checkpoint,
-            )
+            learner = Learner.load(last, checkpoint=store.settings().learner.checkpoint)
             vector = np.asarray(learner.recommend(), dtype=np.uint8)
         except Exception:  # fall back to the best observed score
             vector = None

@@ -101,6 +101,11 @@ class LearnerConnection(StrictModel):
 
     checkpoint: str = "models/prior.safetensors"
     seed: int = 0
+    #: Earlier session directories: the new person starts from what relaxed those people
+    #: (:mod:`choreo.session.starts`); empty: from space-filling points.
+    starts_from: list[str] = Field(default_factory=list)
+    #: How many of the earlier favourites to show first.
+    n_starts: int = Field(5, ge=1, le=64)
     #: Passed to :class:`choreo.gan.learner.Learner` (validated by its settings model).
     settings: dict[str, Any] = Field(default_factory=dict)
 

@@ -230,6 +230,11 @@ class SessionStore:
         folder.mkdir(exist_ok=True)
         return folder / f"learner-{step:04d}.safetensors"
 
+    def last_checkpoint(self) -> Path | None:
+        """The learner checkpoint of the last trial that saved one (None: no trial did)."""
+        saved = [r for r in self.trials() if r.get("checkpoint")]
+        return self.path / CHECKPOINTS_DIR / saved[-1]["checkpoint"] if saved else None
+
     @property
     def report_dir(self) -> Path:
         """Folder of the report's files."""

@@ -11,7 +11,8 @@ import pytest
 
 from choreo.errors import InputError
 from choreo.gan.benchmark import (
-    METHODS,
+    DEFAULT_METHODS,
+    POPULATION_FIRST_SEED,
     REFERENCE_VERSION,
     evals_to_hold,
     evals_to_reach,
@@ -69,7 +70,7 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
     assert {"random_median", "optimum_value", "optimum_vector"} <= set(ref)
     assert len(ref["optimum_vector"]) == 196
     runs = on_disk["runs"]
-    assert sorted(r["method"] for r in runs) == sorted(METHODS)
+    assert sorted(r["method"] for r in runs) == sorted(DEFAULT_METHODS)
     person = load_participant(SPEC, 0)
     for r in runs:
         for b in ("2", "4"):
@@ -81,8 +82,41 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
             )
             assert entry["normalised"] == pytest.approx(norm)
     summary = doc["summary"][SPEC]
-    assert set(summary) == set(METHODS)
+    assert set(summary) == set(DEFAULT_METHODS)
     assert {"median", "q25", "q75"} <= set(summary["learner"]["normalised"]["4"])
+
+
+def test_population_method_starts_from_the_earlier_peoples_favourites(tmp_path: Path) -> None:
+    """Earlier people (seeds from 10000) are run by the learner first; the population
+    method's first proposals are their favourites, recorded in the JSON."""
+    doc = run_learning_benchmark(
+        participants=[SPEC],
+        budgets=(1, 3),
+        seeds=1,
+        methods=["learner", "population"],
+        population=2,
+        population_evaluations=12,
+        workers=0,
+        cache_dir=tmp_path,
+        progress=False,
+        reference_evals=200,
+    )
+    pop = doc["settings"]["population"]
+    assert (pop["earlier_people"], pop["first_seed"]) == (2, POPULATION_FIRST_SEED)
+    starts = np.array(pop["starts"][SPEC], dtype=np.uint8)
+    assert 1 <= len(starts) <= 2  # one favourite per earlier person, distinct
+    run = next(r for r in doc["runs"] if r["method"] == "population")
+    # After one evaluation the only scored choreography is the first start.
+    first = np.array(run["budgets"]["1"]["recommended_vector"], dtype=np.uint8)
+    np.testing.assert_array_equal(first, starts[0])
+    summary = doc["summary"][SPEC]
+    assert set(summary) == {"learner", "population"}
+    # choreo's two methods are not measured against each other.
+    assert "speedup_vs_best_other" not in summary["learner"]
+    with pytest.raises(InputError, match="10000"):
+        run_learning_benchmark(
+            participants=[SPEC], methods=["population"], first_seed=9990, seeds=20
+        )
 
 
 def test_bad_arguments_are_input_errors() -> None:
