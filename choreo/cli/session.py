@@ -24,13 +24,25 @@ def session_command(
     skip_check: Annotated[
         bool, typer.Option("--skip-check", help="Skip the signal check before the baseline.")
     ] = False,
+    starts_from: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--starts-from",
+            help="An earlier session directory (repeatable): start from what relaxed"
+            " its person ([learner] starts_from).",
+        ),
+    ] = None,
 ) -> None:
     """Run a live session: headset over LSL, robot bridge over OSC, the learner in between."""
     from choreo.session.live import run_session
     from choreo.session.settings import load_session_settings
     from choreo.session.summary import print_session_result
 
-    settings = None if resume is not None else load_session_settings(config, skip_check=skip_check)
+    settings = (
+        None
+        if resume is not None
+        else load_session_settings(config, skip_check=skip_check, starts_from=starts_from)
+    )
     print_session_result(run_session(settings, name=name, resume=resume))
 
 

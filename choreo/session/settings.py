@@ -174,16 +174,22 @@ class DemoFile(StrictModel):
 
 
 def load_session_settings(
-    path: str | os.PathLike[str] | None = None, skip_check: bool = False
+    path: str | os.PathLike[str] | None = None,
+    skip_check: bool = False,
+    starts_from: list[str] | None = None,
 ) -> SessionSettings:
     """Read session settings from ``path`` (default ``configs/session.toml``);
-    ``skip_check`` turns the signal check off."""
+    ``skip_check`` turns the signal check off; ``starts_from`` (earlier session
+    directories) replaces ``[learner] starts_from`` when given."""
     settings = load_toml(
         Path(path) if path is not None else DEFAULT_SESSION_CONFIG, SessionSettings
     )
     if skip_check:
         quality = settings.quality.model_copy(update={"check": False})
         settings = settings.model_copy(update={"quality": quality})
+    if starts_from:
+        learner = settings.learner.model_copy(update={"starts_from": list(starts_from)})
+        settings = settings.model_copy(update={"learner": learner})
     return settings
 
 

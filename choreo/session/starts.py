@@ -52,19 +52,21 @@ def starts_from_sessions(paths: Sequence[str], k: int, checkpoint: str) -> dict[
 
     generator, _ = load_generator(checkpoint)
     learners = []
+    where = "[learner] starts_from"
     for path in paths:
-        where = f"[learner] starts_from: {path}"
-        try:
+        try:  # the store's error names the path
             last = SessionStore.open(path).last_checkpoint()
         except InputError as exc:
             raise InputError(f"{where}: {exc}") from None
         if last is None:
-            raise InputError(f"{where}: the session has no learner checkpoint (no scored trial)")
+            raise InputError(
+                f"{where}: {path}: the session has no learner checkpoint (no scored trial)"
+            )
         learners.append(Learner.load(last, checkpoint=generator))
     try:
         vectors = population_starts(learners, k)
     except InputError as exc:
-        raise InputError(f"[learner] starts_from: {exc}") from None
+        raise InputError(f"{where}: {exc}") from None
     return {"from": [str(p) for p in paths], "vectors": vectors.tolist()}
 
 

@@ -34,3 +34,14 @@ def test_bad_config_and_missing_directory_are_one_line(tmp_path: Path) -> None:
         == f"choreo: error: {tmp_path}: not a session directory (no config.json)"
     )
     assert "Traceback" not in out.stderr
+
+
+def test_starts_from_a_missing_session_is_one_line_and_makes_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text(f'root = "{tmp_path / "sessions"}"\n')
+    out = _choreo("session", "--config", str(config), "--starts-from", str(tmp_path / "gone"))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        f"choreo: error: [learner] starts_from: {tmp_path / 'gone'}: no such session directory"
+    ]
+    assert not (tmp_path / "sessions").exists()
