@@ -27,10 +27,11 @@ heavy-tailed, so the learner spends compute to save evaluations:
    prior by a pseudo-count. Candidates drawn through it concentrate where the
    good choreographies were. The pretrained weights stay frozen, so the latents
    the Gaussian process has seen keep their meaning.
-3. **Starts** (optional): choreographies shown first, in place of the first
-   space-filling points; what relaxed earlier people
+3. **Starts** (optional): choreographies shown first, before the space-filling
+   points; what relaxed earlier people
    (:func:`choreo.gan.population.population_starts`) starts a new person where most
-   people relax, and the model takes over from their scores.
+   people relax. The space-filling points still follow: with only alike, good
+   choreographies scored the model learns little of what this person dislikes.
 4. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
    highest *posterior mean*, not the best noisy observation; every ``revisit_every``-th
    proposal shows it again, since a second score is what tells a good choreography
@@ -308,9 +309,9 @@ class Learner:
     cfg : RobotConfig, optional
         Robot configuration for the safety check (default: the shipped one).
     starts : ndarray, shape (k, 196), uint8, optional
-        Choreographies to show first, in order, in place of the first ``k``
-        space-filling points (an unsafe or refused one is skipped); for example what
-        relaxed earlier people (:func:`choreo.gan.population.population_starts`).
+        Choreographies to show first, in order, before the space-filling points (an
+        unsafe or refused one is skipped); for example what relaxed earlier people
+        (:func:`choreo.gan.population.population_starts`).
     """
 
     def __init__(
@@ -397,7 +398,7 @@ class Learner:
         rng = np.random.default_rng([self.seed, self.n_observations, self.n_proposed, 7])
         if (start := self._next_start()) is not None:
             vector, z = start
-        elif self.n_observations < self.settings.n_initial:
+        elif self.n_observations < len(self.starts) + self.settings.n_initial:
             order = self._initial_design(rng)
             vector, z = self._first_valid(order, rng)
         elif (revisit := self._revisit()) is not None:
@@ -431,7 +432,8 @@ class Learner:
     def _revisit(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The recommendation and its search point, when it is time to show it again."""
         every = self.settings.revisit_every
-        if not every or (self.n_observations - self.settings.n_initial) % every != every - 1:
+        designed = len(self.starts) + self.settings.n_initial
+        if not every or (self.n_observations - designed) % every != every - 1:
             return None
         i = self._recommended_index()
         vector = self.vectors[i].copy()
@@ -574,7 +576,7 @@ class Learner:
         sobol = qmc.Sobol(
             self.space_dim, scramble=True, seed=np.random.default_rng([self.seed, 11])
         )
-        u = sobol.random(32)[self.n_observations :]
+        u = sobol.random(32)[max(self.n_observations - len(self.starts), 0) :]
         z = norm.ppf(np.clip(u, 1e-6, 1 - 1e-6))
         return np.vstack([self._clip(z), self._clip(rng.standard_normal((32, self.space_dim)))])
 

@@ -1,15 +1,17 @@
 """Where to start a new person: what relaxed earlier people.
 
-A learner that starts every person from scratch spends its first trials on
-space-filling points. Yet people of one kind relax with alike motion: each earlier
+A learner that starts every person from scratch shows space-filling points first,
+and only its model finds what relaxes. Yet people of one kind relax with alike
+motion: each earlier
 person's learner (a finished session, or a benchmark run) recommends the choreography
 it believes best for that person, and every earlier person's model can say how much
 that person would like any other choreography. :func:`population_starts` ranks the
 earlier favourites by how much the earlier people's models expect, on average, to
-like them, and returns the top few; ``Learner(starts=...)`` shows them first, in
-place of its first space-filling points, and the new person's own scores take over
-from there. What one person likes is then not assumed of the next: a start that this
-person does not like is scored like any other trial.
+like them, and returns the top few; ``Learner(starts=...)`` shows them first, then
+its space-filling points (which teach the model what this person does not like), and
+the new person's own scores take over from there. What one person likes is then not
+assumed of the next: a start that this person does not like is scored like any other
+trial.
 
 The earlier models' expectations are in each person's own units (normal scores of
 their ranks), so a person who scores everything high does not outweigh the others.
@@ -24,8 +26,8 @@ import numpy as np
 from choreo.errors import InputError
 from choreo.gan.learner import Learner
 
-#: Starts shown to a new person by default: as many as the learner's space-filling
-#: points they replace (``LearnerSettings.n_initial``).
+#: Starts shown to a new person by default (as many as the learner's space-filling
+#: points that follow them, ``LearnerSettings.n_initial``).
 DEFAULT_STARTS = 5
 #: Earlier people whose learners have fewer scores than this are left out: their
 #: models know next to nothing yet.
