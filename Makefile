@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check choreo tests bench
-	$(VENV)/bin/ruff format --check choreo tests bench
+	$(VENV)/bin/ruff check choreo tests bench examples
+	$(VENV)/bin/ruff format --check choreo tests bench examples
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
