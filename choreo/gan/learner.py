@@ -378,8 +378,8 @@ class Learner:
         # here: inverting the generator takes longer than a proposal may).
         self.starts = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self._start_points = np.zeros((0, self.space_dim))
-        if starts is not None:
-            self.starts = np.stack([_validated_vector(v) for v in np.asarray(starts)])
+        if starts is not None and len(starts):
+            self.starts = np.stack([_validated_vector(v) for v in np.atleast_2d(starts)])
             with _single_threaded():
                 self._start_points = np.stack([self._latent_of(v) for v in self.starts])
 
