@@ -339,9 +339,11 @@ def run_method(
     budget: int,
     checkpoint: str | None = None,
     starts: np.ndarray | None = None,
+    keep_state: bool = False,
 ) -> dict[str, Any]:
     """Run ``method`` for ``budget`` evaluations on participant ``spec`` with ``seed``
-    (``starts``: see :func:`make_method`).
+    (``starts``: see :func:`make_method`; ``keep_state``: return the method's final
+    ``state_dict()`` as ``state``, as the earlier people of "population" need).
 
     Returns
     -------
@@ -385,7 +387,7 @@ def run_method(
         "scores": scores,
         "propose_s": t_prop,
         "update_s": t_upd,
-        "state": algo.state_dict() if method == "learner" else None,
+        "state": algo.state_dict() if keep_state else None,
     }
 
 
@@ -435,7 +437,7 @@ def _init_worker() -> None:
 
 
 def _run_job(
-    args: tuple[str, int, str, int, str | None, np.ndarray | None],
+    args: tuple[str, int, str, int, str | None, np.ndarray | None, bool],
 ) -> dict[str, Any]:
     return run_method(*args)
 
@@ -721,7 +723,7 @@ def run_learning_benchmark(
     ckpt_path, ckpt_sha = _pinned_checkpoint(checkpoint)
     ckpt = str(ckpt_path)
     earlier = [
-        (spec, POPULATION_FIRST_SEED + i, "learner", population_evaluations, ckpt, None)
+        (spec, POPULATION_FIRST_SEED + i, "learner", population_evaluations, ckpt, None, True)
         for spec in specs
         for i in range(population if with_population else 0)
     ]
@@ -762,7 +764,7 @@ def run_learning_benchmark(
                     ordered = [st for _, st in sorted(states[spec], key=lambda x: x[0])]
                     starts[spec] = earlier_people_starts(ordered, ckpt)
             jobs = [
-                (spec, s, m, max_b, ckpt, starts.get(spec) if m == "population" else None)
+                (spec, s, m, max_b, ckpt, starts.get(spec) if m == "population" else None, False)
                 for spec in specs
                 for s in seed_list
                 for m in methods
