@@ -39,11 +39,12 @@ def learning(
     methods: str = typer.Option(
         "learner,prior,random,cmaes,fbgan",
         help="Methods to run, comma-separated; add 'population' for the learner started"
-        " from what relaxed earlier people (see --population).",
+        " from what relaxed earlier people (see --population), and 'favourite' for those"
+        " people's favourite handed over without learning.",
     ),
     population: int = typer.Option(
         10,
-        help="Earlier people per participant for the 'population' method (seeds from"
+        help="Earlier people per participant for 'population' and 'favourite' (seeds from"
         " 10000, run by the learner from scratch for 100 trials each).",
     ),
     json_path: Path = typer.Option(

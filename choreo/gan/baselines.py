@@ -17,6 +17,11 @@ same way.
   rejected trial (counted, scored below everything seen). Recommends the rounded
   distribution mean when it is safe, otherwise its best noisy observation.
 - :class:`FBGAN`: the feedback GAN of Gupta & Zou (2019), see its docstring.
+- :class:`EarlierFavourite`: what earlier people of the same kind know of a new one,
+  without learning from the new person: shows the earlier favourites (the
+  "population" method's starts), then prior samples, and always recommends the
+  favourite that the earlier people's models rank first. The "population" learner
+  is measured against it.
 """
 
 from __future__ import annotations
@@ -110,6 +115,36 @@ class PriorSampling(_BestObserved):
             if is_safe(v, self.cfg):
                 return v
         return v
+
+
+class EarlierFavourite(PriorSampling):
+    """The earlier people's favourites, shown first; the first is always recommended.
+
+    Parameters
+    ----------
+    starts : ndarray, shape (k, 196), uint8
+        The earlier favourites, best first (:func:`choreo.gan.population.population_starts`).
+    seed, cfg, checkpoint
+        As for :class:`PriorSampling`, which proposes after the starts.
+    """
+
+    def __init__(
+        self,
+        starts: np.ndarray,
+        seed: int,
+        cfg: RobotConfig | None = None,
+        checkpoint: str | os.PathLike[str] | Generator | None = None,
+    ) -> None:
+        super().__init__(seed, cfg, checkpoint)
+        self.starts = np.stack([as_vector(v) for v in np.atleast_2d(starts)])
+
+    def propose(self) -> np.ndarray:
+        if len(self.scores) < len(self.starts):
+            return self.starts[len(self.scores)].copy()
+        return super().propose()
+
+    def recommend(self) -> np.ndarray:
+        return self.starts[0].copy()
 
 
 class CmaEsRaw:

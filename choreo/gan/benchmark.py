@@ -46,9 +46,13 @@ from choreo.gan.participants import BUILTIN_PARTICIPANTS, load_participant
 
 #: Methods in report order; "learner" is choreo's, from scratch. "population" is
 #: choreo's learner started from what relaxed earlier people of the same kind
-#: (:mod:`choreo.gan.population`): it is not among the "other methods" that the
-#: learner's speed-up is measured against, and it runs only when asked for.
-METHODS = ("learner", "population", "prior", "random", "cmaes", "fbgan")
+#: (:mod:`choreo.gan.population`), and "favourite" is those earlier people's favourite
+#: handed over without learning from the new person (what the population alone
+#: knows). Both run only when asked for, and neither is among the "other methods"
+#: that the learner's speed-up is measured against: they know earlier people.
+METHODS = ("learner", "population", "favourite", "prior", "random", "cmaes", "fbgan")
+#: Methods that start from the earlier people's favourites.
+POPULATION_METHODS = ("population", "favourite")
 #: The methods run by default.
 DEFAULT_METHODS = ("learner", "prior", "random", "cmaes", "fbgan")
 #: Earlier people for the "population" method: seeds from here on, disjoint from the
@@ -314,13 +318,17 @@ def make_method(
     name: str, seed: int, checkpoint: str | None = None, starts: np.ndarray | None = None
 ) -> Any:
     """Build method ``name`` (see :data:`METHODS`) with ``seed``; ``starts``: the
-    "population" method's first choreographies."""
+    earlier people's favourites, for the :data:`POPULATION_METHODS`."""
     from choreo.gan import baselines
 
     if name in ("learner", "population"):
         from choreo.gan.learner import Learner
 
         return Learner(checkpoint, seed=seed, starts=starts if name == "population" else None)
+    if name == "favourite":
+        if starts is None:
+            raise ValueError("the method 'favourite' needs the earlier people's starts")
+        return baselines.EarlierFavourite(starts, seed, checkpoint=checkpoint)
     if name == "random":
         return baselines.RandomSearch(seed)
     if name == "prior":
@@ -537,9 +545,11 @@ def summarise(
                 "curve_q25": np.percentile(norm, 25, axis=0).tolist(),
                 "curve_q75": np.percentile(norm, 75, axis=0).tolist(),
             }
-        # choreo's methods against the others (not against each other).
-        others = [m for m in per_method if m not in ("learner", "population")]
-        for ours in ("learner", "population"):
+        # choreo's methods against the others (not against each other); the learner
+        # from scratch only against methods that know no earlier people either.
+        blind = [m for m in per_method if m not in ("learner", *POPULATION_METHODS)]
+        for ours, others in (("learner", blind), ("population", [*blind, "favourite"])):
+            others = [m for m in others if m in per_method]
             # A speed-up exists only when our median reaches the target; when no other
             # method's does, it is a bound: at least the budget over ours.
             res = per_method.get(ours)
@@ -672,11 +682,12 @@ def run_learning_benchmark(
 ) -> dict[str, Any]:
     """Run every method on every participant and seed; print the table, write JSON and PNG.
 
-    With the method "population", ``population`` earlier people per participant
+    With the methods "population" or "favourite", ``population`` earlier people per participant
     (seeds from :data:`POPULATION_FIRST_SEED`) are first run by the learner from
     scratch for ``population_evaluations`` trials each; their favourites
     (:func:`choreo.gan.population.population_starts`) start the learner on every
-    tested seed. Only the tested person's evaluations are counted.
+    tested seed ("favourite" hands over the first of them and learns nothing). Only
+    the tested person's evaluations are counted.
 
     Returns
     -------
@@ -704,7 +715,7 @@ def run_learning_benchmark(
     for m in methods:
         if m not in METHODS:
             raise InputError(f"unknown method {m!r} (known: {', '.join(METHODS)})")
-    with_population = "population" in methods
+    with_population = any(m in POPULATION_METHODS for m in methods)
     if with_population and population < 1:
         raise InputError(f"--population: at least 1 earlier person needed, got {population}")
     if with_population and first_seed + seeds > POPULATION_FIRST_SEED:
@@ -764,7 +775,15 @@ def run_learning_benchmark(
                     ordered = [st for _, st in sorted(states[spec], key=lambda x: x[0])]
                     starts[spec] = earlier_people_starts(ordered, ckpt)
             jobs = [
-                (spec, s, m, max_b, ckpt, starts.get(spec) if m == "population" else None, False)
+                (
+                    spec,
+                    s,
+                    m,
+                    max_b,
+                    ckpt,
+                    starts.get(spec) if m in POPULATION_METHODS else None,
+                    False,
+                )
                 for spec in specs
                 for s in seed_list
                 for m in methods

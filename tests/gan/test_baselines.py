@@ -1,4 +1,5 @@
-"""Baselines behind the learner's interface: random search, prior sampling, CMA-ES, FBGAN."""
+"""Baselines behind the learner's interface: random search, prior sampling, CMA-ES, FBGAN,
+and the earlier people's favourite."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from choreo.gan.baselines import FBGAN, CmaEsRaw, PriorSampling, RandomSearch
+from choreo.gan.baselines import FBGAN, CmaEsRaw, EarlierFavourite, PriorSampling, RandomSearch
 from choreo.gan.checkpoint import load_generator
 from choreo.robot.config import load_robot_config
 from choreo.robot.safety import check_choreography
@@ -37,6 +38,24 @@ def test_prior_sampling_draws_from_the_generator_deterministically() -> None:
     va, vb = a.propose(), b.propose()
     np.testing.assert_array_equal(va, vb)
     assert not np.array_equal(va, PriorSampling(3, checkpoint=gen).propose())
+
+
+def test_earlier_favourite_shows_the_starts_then_samples_and_never_learns() -> None:
+    cfg = load_robot_config()
+    gen, _ = load_generator()
+    starts = PriorSampling(7, checkpoint=gen).generator.sample(3, np.random.default_rng(1))
+    fav = EarlierFavourite(starts, 2, checkpoint=gen)
+    shown = []
+    for i in range(5):
+        v = fav.propose()
+        shown.append(v)
+        # The new person's scores favour the later choreographies; it does not care.
+        fav.update(v, float(i))
+        np.testing.assert_array_equal(fav.recommend(), starts[0])
+    np.testing.assert_array_equal(np.stack(shown[:3]), starts)
+    # After the starts: the prior, as PriorSampling with the same seed draws it.
+    np.testing.assert_array_equal(shown[3], PriorSampling(2, checkpoint=gen).propose())
+    assert all(check_choreography(v, cfg).ok for v in shown[3:])
 
 
 def test_cmaes_improves_a_noise_free_objective_and_recommends_its_mean() -> None:

@@ -93,7 +93,7 @@ def test_population_method_starts_from_the_earlier_peoples_favourites(tmp_path: 
         participants=[SPEC],
         budgets=(1, 3),
         seeds=1,
-        methods=["learner", "population"],
+        methods=["learner", "population", "favourite"],
         population=2,
         population_evaluations=12,
         workers=0,
@@ -109,10 +109,17 @@ def test_population_method_starts_from_the_earlier_peoples_favourites(tmp_path: 
     # After one evaluation the only scored choreography is the first start.
     first = np.array(run["budgets"]["1"]["recommended_vector"], dtype=np.uint8)
     np.testing.assert_array_equal(first, starts[0])
+    # "favourite" hands over the first start whatever the new person's scores.
+    fav = next(r for r in doc["runs"] if r["method"] == "favourite")
+    for b in ("1", "3"):
+        np.testing.assert_array_equal(fav["budgets"][b]["recommended_vector"], starts[0])
     summary = doc["summary"][SPEC]
-    assert set(summary) == {"learner", "population"}
-    # choreo's two methods are not measured against each other.
+    assert set(summary) == {"learner", "population", "favourite"}
+    # The learner from scratch is measured only against methods that know no earlier
+    # people (none here); the population learner against the favourite.
     assert "speedup_vs_best_other" not in summary["learner"]
+    pop_median = summary["population"]["evals_to_target"]["median"]  # None: not reached
+    assert ("speedup_vs_best_other" in summary["population"]) == (pop_median is not None)
     with pytest.raises(InputError, match="10000"):
         run_learning_benchmark(
             participants=[SPEC], methods=["population"], first_seed=9990, seeds=20
