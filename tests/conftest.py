@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,14 @@ SHARED_DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" /
 MUSE_DIR = SHARED_DATA / "muse-mental-state"
 
 _counter = itertools.count()
+
+# A job started in the background by a non-interactive shell (``cmd &``, as some CI
+# runners and nohup scripts do) inherits SIGINT ignored, and so would every process the
+# tests start: the Ctrl-C (SIGINT) that the tests send to stop the bridge, fake-kuka,
+# synth and live sessions would do nothing. A handled SIGINT here is reset to the
+# default in the children, where Python turns it into KeyboardInterrupt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
