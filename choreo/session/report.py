@@ -18,13 +18,14 @@ from __future__ import annotations
 import html
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from choreo.session.recording import load_xdf_streams, stream_field
+from choreo.session.starts import META_KEY
 from choreo.session.store import SessionStore, write_json_atomic
 
 
@@ -50,6 +51,8 @@ class Report:
     recommended_first: float = math.nan
     recommended_last: float = math.nan
     prior_median: float = math.nan
+    #: Earlier session directories the learner started from (their favourites first).
+    started_from: list[str] = field(default_factory=list)
 
 
 def _thirds(scores: list[float]) -> tuple[float, float]:
@@ -60,9 +63,21 @@ def _thirds(scores: list[float]) -> tuple[float, float]:
 
 
 def trial_table(store: SessionStore) -> list[dict[str, Any]]:
-    """One row per performed trial: n, id, status, score, windows, rejected share, duration."""
+    """One row per performed trial: n, id, status, score, windows, rejected share,
+    duration, why it is invalid, whether it showed an earlier people's favourite (a
+    session started from earlier sessions), and a note for people saying both."""
+    from choreo.session.starts import recorded_starts
+
+    starts = recorded_starts(store.meta(), str(store.path / "meta.json"))
+    favourites = {v.tobytes() for v in starts} if starts is not None else set()
     rows = []
     for r in store.trials():
+        try:
+            favourite = bytes(r.get("vector") or []) in favourites
+        except (TypeError, ValueError):  # not a list of bytes: not a favourite either
+            favourite = False
+        reason = r.get("reason", "")
+        note = "; ".join(t for t in (reason, "earlier favourite" if favourite else "") if t)
         rows.append(
             {
                 "n": r.get("n"),
@@ -74,7 +89,9 @@ def trial_table(store: SessionStore) -> list[dict[str, Any]]:
                 "duration_s": (r["done"] - r["started"])
                 if r.get("done") and r.get("started")
                 else None,
-                "reason": r.get("reason", ""),
+                "reason": reason,
+                "earlier_favourite": favourite,
+                "note": note,
             }
         )
     return rows
@@ -407,6 +424,7 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
         recommended_first=recommended[0] if recommended else math.nan,
         recommended_last=recommended[-1] if recommended else math.nan,
         prior_median=_num((evidence.get("prior") or {}).get("median")),
+        started_from=list((store.meta().get(META_KEY) or {}).get("from", [])),
     )
     write_json_atomic(
         folder / "report.json",
@@ -427,6 +445,7 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
             "participant_true_slope_per_trial": _finite(report.true_slope),
             "participant_recommended_true_values": recommended or None,
             "participant_prior": evidence.get("prior"),
+            "started_from": report.started_from,
             "trials": table,
             "notes": notes,
         },
@@ -463,6 +482,18 @@ def _truth_paragraph(report: Report) -> str:
     return f"<p>{html.escape(text)} (participant z units).</p>"
 
 
+def _started_from_paragraph(report: Report) -> str:
+    if not report.started_from:
+        return ""
+    shown = [str(r["n"]) for r in report.table if r["earlier_favourite"]]
+    text = (
+        f"The learner started from {len(report.started_from)} earlier session(s) "
+        f"({', '.join(report.started_from)}): trial(s) {', '.join(shown) or 'none'} "
+        "showed the favourites of those sessions' people."
+    )
+    return f"<p>{html.escape(text)}</p>"
+
+
 def _write_html(store: SessionStore, report: Report, notes: list[str]) -> None:
     rows = "\n".join(
         "<tr>"
@@ -475,7 +506,7 @@ def _write_html(store: SessionStore, report: Report, notes: list[str]) -> None:
                 r["score"],
                 r["n_windows"],
                 r["rejected_share"],
-                r["reason"],
+                r["note"],
             )
         )
         + "</tr>"
@@ -498,6 +529,7 @@ of the last third {report.last_third_mean:+.2f} z; best choreography: trial {rep
 ({report.best_score:+.2f} z); a line through the scores rises
 {_cell(_finite(report.score_slope))} z per trial.</p>
 {_truth_paragraph(report)}
+{_started_from_paragraph(report)}
 <p>choreo {html.escape(str(meta.get("versions", {}).get("choreo", "?")))}, learner seed
 {html.escape(str(meta.get("seeds", {})))}.</p>
 {"".join(f"<p><em>{html.escape(n)}</em></p>" for n in notes)}

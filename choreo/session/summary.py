@@ -41,9 +41,11 @@ def print_report(report: Any) -> None:
             _fmt(r["score"]),
             _fmt(r["n_windows"], "d"),
             _fmt(r["rejected_share"], ".0%"),
-            str(r.get("reason") or ""),
+            str(r.get("note") or ""),
         )
     console.print(table)
+    if getattr(report, "started_from", None):
+        console.print(f"started from earlier sessions: {', '.join(report.started_from)}")
     console.print(
         f"mean score, first third of trials: {_fmt(report.first_third_mean, '+.2f')} z; "
         f"last third: {_fmt(report.last_third_mean, '+.2f')} z; best: trial {report.best_trial} "

@@ -4,6 +4,7 @@ replayed alike."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from choreo.gan.learner import Learner
 from choreo.gan.participants import CalmParticipant
 from choreo.session.live import run_session
 from choreo.session.replay import replay_session
+from choreo.session.report import make_report
 from choreo.session.settings import LearnerConnection, SessionSettings
 from choreo.session.starts import META_KEY, recorded_starts, starts_from_sessions
 from choreo.session.store import SessionStore
@@ -95,6 +97,15 @@ def test_a_session_shows_the_starts_first_and_replays_alike(
     # Not recorded (no XDF to rescore): the replay checks the learner's proposals.
     rep = replay_session(result.path)
     assert rep.n_proposals == rep.n_proposals_same == 2
+    # The report says where the session started from, and which trial showed a start.
+    report = make_report(result.path, gif=False)
+    assert report.started_from == [str(earlier)]
+    assert [r["earlier_favourite"] for r in report.table] == [True, False]
+    assert report.table[0]["note"] == "earlier favourite"
+    page = (report.folder / "index.html").read_text()
+    assert f"started from 1 earlier session(s) ({earlier}): trial(s) 1 showed" in page
+    doc = json.loads((report.folder / "report.json").read_text())
+    assert doc["started_from"] == [str(earlier)]
 
 
 def test_a_bad_earlier_session_stops_before_anything_is_made(tmp_path: Path) -> None:
