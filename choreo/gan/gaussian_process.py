@@ -281,23 +281,25 @@ class ArdGP(_MaternGP):
             var = var + np.exp(self.theta[self.dim + 2]) * (1.0 + u) ** 2
         return var
 
-    @staticmethod
-    def pair_terms(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def pair_terms(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Per-column squared differences and products of every pair of rows of ``z``.
 
         Returns
         -------
-        diff2, prod : ndarray, shape (n * n, dim)
-            ``(z_i - z_j)^2`` and ``z_i z_j`` per column, row ``i * n + j``: the fit
-            rescales them by matrix-vector products, without (n, n, dim) temporaries.
+        diff2 : ndarray, shape (n * n, dim)
+            ``(z_i - z_j)^2`` per column, row ``i * n + j``: the fit rescales them by
+            matrix-vector products, without (n, n, dim) temporaries.
+        prod : ndarray, shape (n * n, dim), or None
+            ``z_i z_j`` likewise, for the trend; None without one.
         """
         n, dim = z.shape
         diff2 = ((z[:, None, :] - z[None, :, :]) ** 2).reshape(n * n, dim)
-        prod = (z[:, None, :] * z[None, :, :]).reshape(n * n, dim)
-        return diff2, prod
+        if not self.trend:
+            return diff2, None
+        return diff2, (z[:, None, :] * z[None, :, :]).reshape(n * n, dim)
 
     def neg_log_posterior(
-        self, phi: np.ndarray, y: np.ndarray, diff2: np.ndarray, prod: np.ndarray
+        self, phi: np.ndarray, y: np.ndarray, diff2: np.ndarray, prod: np.ndarray | None
     ) -> tuple[float, np.ndarray]:
         """The objective of ``fit`` (up to a constant) and its gradient at ``phi``.
 
@@ -308,7 +310,7 @@ class ArdGP(_MaternGP):
             variance).
         y : ndarray, shape (n,)
             Scores.
-        diff2, prod : ndarray, shape (n * n, dim)
+        diff2, prod : ndarray, shape (n * n, dim) (prod None without a trend)
             :meth:`pair_terms` of the inputs.
         """
         d = self.dim
@@ -321,6 +323,7 @@ class ArdGP(_MaternGP):
         corr = (1.0 + _SQRT5 * r + 5.0 / 3.0 * r * r) * e
         k = s * corr + (noise + 1e-6) * np.eye(n)
         if self.trend:
+            assert prod is not None, "pair_terms gives the products to a model with a trend"
             q = np.exp(phi[d + 2])
             lin = 1.0 + (prod @ inv_ell2).reshape(n, n)
             k = k + q * lin**2
