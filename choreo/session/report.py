@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from choreo.session.recording import load_xdf_streams, stream_field
-from choreo.session.starts import META_KEY
+from choreo.session.starts import META_KEY, recorded_starts
 from choreo.session.store import SessionStore, write_json_atomic
 
 
@@ -66,8 +66,6 @@ def trial_table(store: SessionStore) -> list[dict[str, Any]]:
     """One row per performed trial: n, id, status, score, windows, rejected share,
     duration, why it is invalid, whether it showed an earlier people's favourite (a
     session started from earlier sessions), and a note for people saying both."""
-    from choreo.session.starts import recorded_starts
-
     starts = recorded_starts(store.meta(), str(store.path / "meta.json"))
     favourites = {v.tobytes() for v in starts} if starts is not None else set()
     rows = []
