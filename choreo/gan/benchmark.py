@@ -548,8 +548,8 @@ def summarise(
         # choreo's methods against the others (not against each other); the learner
         # from scratch only against methods that know no earlier people either.
         blind = [m for m in per_method if m not in ("learner", *POPULATION_METHODS)]
-        for ours, others in (("learner", blind), ("population", [*blind, "favourite"])):
-            others = [m for m in others if m in per_method]
+        informed = [m for m in per_method if m not in ("learner", "population")]
+        for ours, others in (("learner", blind), ("population", informed)):
             # A speed-up exists only when our median reaches the target; when no other
             # method's does, it is a bound: at least the budget over ours.
             res = per_method.get(ours)
@@ -682,9 +682,9 @@ def run_learning_benchmark(
 ) -> dict[str, Any]:
     """Run every method on every participant and seed; print the table, write JSON and PNG.
 
-    With the methods "population" or "favourite", ``population`` earlier people per participant
-    (seeds from :data:`POPULATION_FIRST_SEED`) are first run by the learner from
-    scratch for ``population_evaluations`` trials each; their favourites
+    With the methods "population" or "favourite", ``population`` earlier people per
+    participant (seeds from :data:`POPULATION_FIRST_SEED`) are first run by the learner
+    from scratch for ``population_evaluations`` trials each; their favourites
     (:func:`choreo.gan.population.population_starts`) start the learner on every
     tested seed ("favourite" hands over the first of them and learns nothing). Only
     the tested person's evaluations are counted.
