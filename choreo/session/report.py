@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from choreo.session.recording import load_xdf_streams, stream_field
-from choreo.session.starts import META_KEY, recorded_starts
+from choreo.session.starts import recorded_sources, recorded_starts
 from choreo.session.store import SessionStore, write_json_atomic
 
 
@@ -422,7 +422,7 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
         recommended_first=recommended[0] if recommended else math.nan,
         recommended_last=recommended[-1] if recommended else math.nan,
         prior_median=_num((evidence.get("prior") or {}).get("median")),
-        started_from=list((store.meta().get(META_KEY) or {}).get("from", [])),
+        started_from=recorded_sources(store.meta()),
     )
     write_json_atomic(
         folder / "report.json",

@@ -90,3 +90,9 @@ def recorded_starts(meta: dict[str, Any], where: str) -> np.ndarray | None:
     if vectors.min() < 0 or vectors.max() > 255:
         raise InputError(f"{where}: {META_KEY} values must lie in 0..255")
     return vectors.astype(np.uint8)
+
+
+def recorded_sources(meta: dict[str, Any]) -> list[str]:
+    """The earlier session directories a session's starts came from (empty: none)."""
+    entry = meta.get(META_KEY) or {}
+    return [str(p) for p in entry.get("from", [])]

@@ -19,7 +19,12 @@ from choreo.session.live import run_session
 from choreo.session.replay import replay_session
 from choreo.session.report import make_report
 from choreo.session.settings import LearnerConnection, SessionSettings
-from choreo.session.starts import META_KEY, recorded_starts, starts_from_sessions
+from choreo.session.starts import (
+    META_KEY,
+    recorded_sources,
+    recorded_starts,
+    starts_from_sessions,
+)
 from choreo.session.store import SessionStore
 
 
@@ -57,6 +62,8 @@ def test_starts_come_from_the_earlier_sessions_last_learners(tmp_path: Path) -> 
     for v in vectors:
         assert any(np.array_equal(v, f) for f in favourites)
     np.testing.assert_array_equal(recorded_starts({META_KEY: entry}, "meta.json"), vectors)
+    assert recorded_sources({META_KEY: entry}) == [str(a), str(b)]
+    assert recorded_sources({}) == []
 
 
 def test_bad_earlier_sessions_are_named(tmp_path: Path) -> None:
