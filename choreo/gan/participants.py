@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections import deque
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -396,6 +396,15 @@ BUILTIN_PARTICIPANTS = (
     "choreo.gan.participants:WristParticipant",
     "choreo.gan.participants:SettleParticipant",
 )
+
+
+def true_values_of(person: Any, vectors: np.ndarray) -> np.ndarray:
+    """``person.true_value`` of many vectors ``(n, 196)`` (one call of
+    ``person.true_values`` when the participant offers it, else one call per vector)."""
+    batch = getattr(person, "true_values", None)
+    if callable(batch):
+        return np.asarray(batch(vectors), dtype=np.float64)
+    return np.array([float(person.true_value(v)) for v in vectors])
 
 
 def load_participant(spec: str, seed: int) -> Participant:

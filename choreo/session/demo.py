@@ -217,16 +217,12 @@ def prior_yardstick(
     percentile and the best of the draws (a fixed draw: seed 0).
     """
     from choreo.gan.checkpoint import load_generator
+    from choreo.gan.participants import true_values_of
 
     generator, _ = load_generator(checkpoint)
     rng = np.random.default_rng(0)
     vectors = generator.decode_latent(rng.standard_normal((n, generator.latent_dim)))
-    batch = getattr(participant, "true_values", None)
-    values = (
-        np.asarray(batch(vectors), dtype=np.float64)
-        if callable(batch)
-        else np.array([participant.true_value(v) for v in vectors])
-    )
+    values = true_values_of(participant, vectors)
     return {
         "n": int(n),
         "median": float(np.median(values)),

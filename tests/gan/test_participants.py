@@ -15,6 +15,7 @@ from choreo.gan.participants import (
     SweepParticipant,
     WristParticipant,
     load_participant,
+    true_values_of,
 )
 from choreo.gan.prior import ProceduralPrior
 from choreo.robot.codec import encode_many
@@ -172,3 +173,18 @@ def test_settle_participant_prefers_a_decrescendo_to_the_same_motion_reversed() 
     np.testing.assert_allclose(
         p.true_values(vectors), [p.true_value(v) for v in vectors], rtol=0, atol=1e-12
     )
+
+
+def test_true_values_of_batches_when_offered_and_loops_otherwise() -> None:
+    class OneAtATime:
+        """A participant with ``true_value`` only (the interface's minimum)."""
+
+        def true_value(self, vector: np.ndarray) -> float:
+            return float(np.asarray(vector, dtype=np.float64).mean())
+
+    vectors = np.random.default_rng(3).integers(0, 256, (5, 196), dtype=np.uint8)
+    np.testing.assert_allclose(
+        true_values_of(OneAtATime(), vectors), vectors.mean(axis=1), rtol=0, atol=1e-12
+    )
+    calm = load_participant("choreo.gan.participants:CalmParticipant", 0)
+    np.testing.assert_array_equal(true_values_of(calm, vectors), calm.true_values(vectors))
