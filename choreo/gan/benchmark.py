@@ -257,6 +257,28 @@ def quartiles(x: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
     return at(0.5), at(0.25), at(0.75)
 
 
+def median_interval(
+    x: Sequence[float] | np.ndarray, level: float = 0.95, resamples: int = 2000
+) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the median of ``x`` over seeds (inf: censored).
+
+    The seeds are resampled with replacement (a fixed draw, so the same runs give the
+    same interval) and the median of each resample is taken as :func:`quartiles` takes
+    it. The bounds are order statistics of those medians, so a censored (inf) median
+    stays inf instead of becoming nan. With 20 seeds and this trial noise the interval
+    is wide: two learners whose curves differ by nothing measurable can have medians
+    10 evaluations apart.
+    """
+    v = np.asarray(x, dtype=np.float64)
+    rows = np.sort(v[np.random.default_rng(0).integers(0, len(v), (resamples, len(v)))], axis=1)
+    mid = 0.5 * (len(v) - 1)
+    medians = 0.5 * (rows[:, math.floor(mid)] + rows[:, math.ceil(mid)])
+    tail = 0.5 * (1.0 - level)
+    lo = float(np.quantile(medians, tail, method="lower"))
+    hi = float(np.quantile(medians, 1.0 - tail, method="higher"))
+    return lo, hi
+
+
 def _fmt_evals(x: float, budget: int) -> str:
     if not math.isfinite(x):
         return f">{budget}"
@@ -278,7 +300,11 @@ def summarise(
             norm = np.array([refs[(spec, r["seed"])].normalise(np.array(r["curve"])) for r in rs])
             reach = [evals_to_reach(n) for n in norm]
             med, q1, q3 = quartiles(reach)
+            ci = median_interval(reach)
             hold = quartiles([evals_to_hold(n) for n in norm])
+            # The mean normalised value over the whole run, per seed: an area under the
+            # curve, which moves far less from seed to seed than evaluations to 0.8.
+            area = norm[:, :max_b].mean(axis=1)
             per_method[method] = {
                 "normalised": {
                     str(b): dict(
@@ -286,7 +312,20 @@ def summarise(
                     )
                     for b in budgets
                 },
-                "evals_to_target": {"median": med, "q25": q1, "q75": q3, "censored_at": max_b},
+                "evals_to_target": {
+                    "median": med,
+                    "q25": q1,
+                    "q75": q3,
+                    "median_ci95": list(ci),
+                    "censored_at": max_b,
+                },
+                "mean_value": {
+                    "mean": float(area.mean()),
+                    "se": float(area.std(ddof=1) / math.sqrt(len(area)))
+                    if len(area) > 1
+                    else None,
+                    "over_evaluations": max_b,
+                },
                 "evals_to_hold_target": dict(
                     zip(("median", "q25", "q75"), hold, strict=True), censored_at=max_b
                 ),
@@ -375,14 +414,17 @@ def print_table(summary: dict[str, Any], budgets: Sequence[int], console: Any = 
     max_b = max(budgets)
     table = Table(
         title=f"choreo bench learning: normalised true value of the recommendation, "
-        f"evaluations to reach {TARGET} (median [IQR] over seeds)"
+        f"evaluations to reach {TARGET} (median [IQR] over seeds, and a bootstrap "
+        f"interval of that median), mean value over the run (its standard error)"
     )
     table.add_column("participant")
     table.add_column("method")
     for b in budgets:
         table.add_column(f"@{b}", justify="right")
     table.add_column(f"evals to {TARGET}", justify="right")
+    table.add_column("95% CI of that median", justify="right")
     table.add_column(f"holds {TARGET} from", justify="right")
+    table.add_column(f"mean @1..{max_b} (SE)", justify="right")
     for spec, methods in summary.items():
         for method, res in methods.items():
             cells = []
@@ -398,11 +440,15 @@ def print_table(summary: dict[str, Any], budgets: Sequence[int], console: Any = 
                 bound = ">=" if res.get("speedup_is_lower_bound") else ""
                 reach += f"  ({bound}{res['speedup_vs_best_other']:.1f}x)"
             cells.append(reach)
+            lo, hi = e["median_ci95"]
+            cells.append(f"[{_fmt_evals(lo, max_b)}, {_fmt_evals(hi, max_b)}]")
             h = res["evals_to_hold_target"]
             cells.append(
                 f"{_fmt_evals(h['median'], max_b)} "
                 f"[{_fmt_evals(h['q25'], max_b)}, {_fmt_evals(h['q75'], max_b)}]"
             )
+            a = res["mean_value"]
+            cells.append(f"{a['mean']:.2f}" + (f" ({a['se']:.2f})" if a["se"] is not None else ""))
             table.add_row(
                 spec.split(":")[-1],
                 method,

@@ -15,6 +15,7 @@ from choreo.gan.benchmark import (
     POPULATION_FIRST_SEED,
     evals_to_hold,
     evals_to_reach,
+    median_interval,
     quartiles,
     run_learning_benchmark,
 )
@@ -69,6 +70,8 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
     summary = doc["summary"][SPEC]
     assert set(summary) == set(DEFAULT_METHODS)
     assert {"median", "q25", "q75"} <= set(summary["learner"]["normalised"]["4"])
+    assert len(summary["learner"]["evals_to_target"]["median_ci95"]) == 2
+    assert summary["learner"]["mean_value"]["over_evaluations"] == 4
 
 
 def test_population_method_starts_from_the_earlier_peoples_favourites(tmp_path: Path) -> None:
@@ -160,3 +163,35 @@ def test_speedup_is_a_bound_when_others_never_reach_and_absent_when_the_learner_
     assert both["speedup_is_lower_bound"] is False
     never = summarise(runs(None), refs, [50, 100])[SPEC]["learner"]
     assert "speedup_vs_best_other" not in never
+
+
+def test_median_interval_brackets_the_median_and_keeps_censoring() -> None:
+    alike = [30.0] * 20
+    assert median_interval(alike) == (30.0, 30.0)
+    spread = [float(k) for k in range(1, 21)]
+    lo, hi = median_interval(spread)
+    assert lo < quartiles(spread)[0] < hi
+    assert lo >= 5  # the middle of 1..20, not its ends
+    assert hi <= 16
+    assert median_interval(spread) == (lo, hi)  # a fixed draw
+    half_censored = [float(k) for k in range(1, 11)] + [math.inf] * 10
+    lo, hi = median_interval(half_censored)
+    assert math.isfinite(lo)
+    assert hi == math.inf
+
+
+def test_mean_value_is_the_area_under_each_seeds_curve() -> None:
+    from choreo.gan.benchmark import summarise
+    from choreo.gan.reference import Reference
+
+    refs = {(SPEC, s): Reference(SPEC, s, 0.0, 1.0, [0] * 196, 1, 0.0) for s in range(4)}
+    # Seed s: value s/10 at every evaluation, so its area is s/10.
+    runs = [
+        {"participant": SPEC, "method": "learner", "seed": s, "curve": [s / 10] * 10}
+        for s in range(4)
+    ]
+    res = summarise(runs, refs, [5, 10])[SPEC]["learner"]
+    assert res["mean_value"]["mean"] == pytest.approx(0.15)
+    assert res["mean_value"]["se"] == pytest.approx(np.std([0, 0.1, 0.2, 0.3], ddof=1) / 2)
+    assert res["mean_value"]["over_evaluations"] == 10
+    assert res["evals_to_target"]["median_ci95"] == [math.inf, math.inf]
