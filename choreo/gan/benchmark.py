@@ -248,13 +248,16 @@ def quartiles(x: Sequence[float] | np.ndarray) -> tuple[float, float, float]:
     of the two, which would flatter or penalise every method alike.
     """
     v = np.sort(np.asarray(x, dtype=np.float64))
+    med, q25, q75 = (float(_midpoint(v, share)) for share in (0.5, 0.25, 0.75))
+    return med, q25, q75
 
-    def at(share: float) -> float:
-        # numpy's "midpoint" interpolates and turns (x + inf) / 2 into nan.
-        pos = share * (len(v) - 1)
-        return float(0.5 * (v[math.floor(pos)] + v[math.ceil(pos)]))
 
-    return at(0.5), at(0.25), at(0.75)
+def _midpoint(sorted_rows: np.ndarray, share: float) -> np.ndarray:
+    """The ``share`` quantile along the last axis of sorted values: the midpoint of the
+    two order statistics it falls between (numpy's "midpoint" interpolates and turns
+    (x + inf) / 2 into nan)."""
+    pos = share * (sorted_rows.shape[-1] - 1)
+    return np.asarray(0.5 * (sorted_rows[..., math.floor(pos)] + sorted_rows[..., math.ceil(pos)]))
 
 
 def median_interval(
@@ -271,8 +274,7 @@ def median_interval(
     """
     v = np.asarray(x, dtype=np.float64)
     rows = np.sort(v[np.random.default_rng(0).integers(0, len(v), (resamples, len(v)))], axis=1)
-    mid = 0.5 * (len(v) - 1)
-    medians = 0.5 * (rows[:, math.floor(mid)] + rows[:, math.ceil(mid)])
+    medians = _midpoint(rows, 0.5)
     tail = 0.5 * (1.0 - level)
     lo = float(np.quantile(medians, tail, method="lower"))
     hi = float(np.quantile(medians, 1.0 - tail, method="higher"))
