@@ -58,6 +58,15 @@ def is_safe(vector: np.ndarray, cfg: RobotConfig) -> bool:
     return bool(check_choreography(vector, cfg).ok)
 
 
+def random_safe(rng: np.random.Generator, cfg: RobotConfig) -> np.ndarray:
+    """A uniform random vector ``uint8 (196,)`` that passes the safety check, redrawn
+    from ``rng`` until one does (about a third of uniform vectors are safe as they are)."""
+    while True:
+        v = rng.integers(0, 256, VECTOR_LEN, dtype=np.uint8)
+        if is_safe(v, cfg):
+            return v
+
+
 class _BestObserved:
     """Keeps every scored vector; recommends the one with the best (noisy) score."""
 
@@ -84,10 +93,7 @@ class RandomSearch(_BestObserved):
         self.rng = np.random.default_rng([int(seed), 101])
 
     def propose(self) -> np.ndarray:
-        while True:  # about a third of uniform vectors are safe as they are
-            v = self.rng.integers(0, 256, VECTOR_LEN, dtype=np.uint8)
-            if is_safe(v, self.cfg):
-                return v
+        return random_safe(self.rng, self.cfg)
 
 
 class PriorSampling(_BestObserved):

@@ -51,17 +51,6 @@ class Reference:
         return (np.asarray(value) - self.random_median) / (self.optimum_value - self.random_median)
 
 
-def _random_safe(rng: np.random.Generator, n: int, cfg: Any) -> np.ndarray:
-    from choreo.gan.baselines import is_safe
-
-    out: list[np.ndarray] = []
-    while len(out) < n:
-        v = rng.integers(0, 256, 196, dtype=np.uint8)
-        if is_safe(v, cfg):
-            out.append(v)
-    return np.array(out)
-
-
 def reference_optimum(
     spec: str,
     seed: int,
@@ -89,7 +78,7 @@ def reference_optimum(
     """
     import cma
 
-    from choreo.gan.baselines import is_safe
+    from choreo.gan.baselines import is_safe, random_safe
     from choreo.gan.prior import ProceduralPrior
     from choreo.robot.config import load_robot_config
 
@@ -112,7 +101,7 @@ def reference_optimum(
     t0 = time.perf_counter()
     cfg = load_robot_config()
     rng = np.random.default_rng([seed, 555])
-    rand = _random_safe(rng, n_random, cfg)
+    rand = np.array([random_safe(rng, cfg) for _ in range(n_random)])
     rand_vals = true_values_of(person, rand)
     random_median = float(np.median(rand_vals))
 
