@@ -18,9 +18,9 @@ import torch
 
 
 def main(evaluations: int = 100, seed: int = 0) -> dict[str, object]:
-    from choreo.gan.checkpoint import load_generator
-    from choreo.gan.learner import Learner
-    from choreo.gan.participants import CalmParticipant
+    from choreo.evaluation.participants import CalmParticipant
+    from choreo.learning.learner import Learner
+    from choreo.prior.checkpoint import load_generator
     from choreo.robot.config import load_robot_config
     from choreo.robot.safety import check_choreography
 

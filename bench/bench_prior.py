@@ -28,9 +28,9 @@ def _median_ms(fn: object, repeats: int) -> float:
 
 
 def main(n_draw: int = 5000, n_checked: int = 300) -> dict[str, float]:
-    from choreo.gan.checkpoint import DEFAULT_CHECKPOINT, load_generator
-    from choreo.gan.model import Generator
-    from choreo.gan.prior import FAMILIES, ProceduralPrior, strict_config
+    from choreo.prior.checkpoint import DEFAULT_CHECKPOINT, load_generator
+    from choreo.prior.corpus import FAMILIES, ProceduralPrior, strict_config
+    from choreo.prior.model import Generator
     from choreo.robot.config import load_robot_config
     from choreo.robot.safety import check_choreography
 

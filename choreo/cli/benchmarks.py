@@ -59,7 +59,7 @@ def learning(
     ),
 ) -> None:
     """Compare choreo's learner with prior sampling, random search, CMA-ES and FBGAN."""
-    from choreo.gan.benchmark import run_learning_benchmark
+    from choreo.evaluation.benchmark import run_learning_benchmark
 
     run_learning_benchmark(
         participants=participant or None,

@@ -29,6 +29,6 @@ def train_prior_command(
     ),
 ) -> None:
     """Pretrain the GAN prior on procedural choreographies and write its checkpoint."""
-    from choreo.gan.train import run_train_prior
+    from choreo.prior.train import run_train_prior
 
     run_train_prior(config, out, steps, seed, corpus, plot)

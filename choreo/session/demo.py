@@ -2,7 +2,7 @@
 
 What stands in for what:
 
-- the person: a synthetic participant (:mod:`choreo.gan.participants`, by import
+- the person: a synthetic participant (:mod:`choreo.evaluation.participants`, by import
   path) whose response to the choreography the robot is performing sets the
   relaxation level of synthetic EEG (:func:`choreo.eeg.sources.outlet.publish_synthetic`),
   published in real time over LSL like a headset's app would;
@@ -61,7 +61,7 @@ class SyntheticAudience:
 
     def __init__(self, demo: DemoSettings, name: str) -> None:
         from choreo.eeg.sources.outlet import publish_synthetic
-        from choreo.gan.participants import load_participant
+        from choreo.evaluation.participants import load_participant
 
         self.demo = demo
         self.name = name
@@ -102,7 +102,7 @@ class SyntheticAudience:
 
     def _habituation_z(self, vector: np.ndarray) -> float:
         """What habituation takes off this response (z), if the participant has it; else NaN."""
-        import choreo.gan.participants as participants
+        import choreo.evaluation.participants as participants
 
         similarity = getattr(self.participant, "habituation", None)
         scale = getattr(participants, "HABITUATION_Z", None)
@@ -216,8 +216,8 @@ def prior_yardstick(
     What a learner that does not learn would show on average: the median, the 90th
     percentile and the best of the draws (a fixed draw: seed 0).
     """
-    from choreo.gan.checkpoint import load_generator
-    from choreo.gan.participants import true_values_of
+    from choreo.evaluation.participants import true_values_of
+    from choreo.prior.checkpoint import load_generator
 
     generator, _ = load_generator(checkpoint)
     rng = np.random.default_rng(0)
@@ -235,7 +235,7 @@ def recommended_true_values(
     path: Path, participant: Any, checkpoint: str | None
 ) -> dict[int, float]:
     """{trial id: true value of the learner's recommendation after that trial}."""
-    from choreo.gan.learner import Learner
+    from choreo.learning.learner import Learner
     from choreo.session.store import SessionStore
 
     out: dict[int, float] = {}

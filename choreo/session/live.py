@@ -534,7 +534,7 @@ class LiveSession:
 
     # ================================================================ learner
     def _make_learner(self) -> None:
-        from choreo.gan.learner import Learner, saved_settings
+        from choreo.learning.learner import Learner, saved_settings
         from choreo.session.starts import recorded_starts
 
         ls = self.settings.learner
@@ -920,7 +920,7 @@ def resolve_learner_settings(settings: SessionSettings) -> SessionSettings:
         A learner setting is unknown or out of range (named).
     """
     from choreo.config import validate
-    from choreo.gan.learner import LearnerSettings
+    from choreo.learning.learner import LearnerSettings
 
     ls = settings.learner
     full = validate(LearnerSettings, ls.settings, "session settings [learner.settings]")

@@ -172,7 +172,7 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
 
 def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
     """Re-run the learner from the recorded scores; return {trial id: proposed vector}."""
-    from choreo.gan.learner import Learner, saved_settings
+    from choreo.learning.learner import Learner, saved_settings
     from choreo.session.starts import recorded_starts
 
     settings = store.settings()

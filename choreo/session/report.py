@@ -350,7 +350,7 @@ def best_vector(store: SessionStore) -> tuple[np.ndarray | None, int | None, flo
     last = store.last_checkpoint()
     if last is not None:
         try:
-            from choreo.gan.learner import Learner
+            from choreo.learning.learner import Learner
 
             learner = Learner.load(last, checkpoint=store.settings().learner.checkpoint)
             vector = np.asarray(learner.recommend(), dtype=np.uint8)

@@ -106,7 +106,7 @@ class LearnerConnection(StrictModel):
     starts_from: list[str] = Field(default_factory=list)
     #: How many of the earlier favourites to show first.
     n_starts: int = Field(5, ge=1, le=64)
-    #: Passed to :class:`choreo.gan.learner.Learner` (validated by its settings model).
+    #: Passed to :class:`choreo.learning.learner.Learner` (validated by its settings model).
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -148,8 +148,8 @@ class SessionSettings(StrictModel):
 class DemoSettings(StrictModel):
     """The demo: a synthetic participant in place of a person, the simulator for the robot."""
 
-    #: Import path of the participant (``module:Class``), see ``choreo.gan.participants``.
-    participant: str = "choreo.gan.participants:CalmParticipant"
+    #: Import path of the participant (``module:Class``), see ``choreo.evaluation.participants``.
+    participant: str = "choreo.evaluation.participants:CalmParticipant"
     participant_seed: int = 1
     #: Scale of the participant's own trial noise (z). The EEG and its scoring add their
     #: own measurement noise, which stands in for the trial-to-trial noise that the

@@ -2,7 +2,7 @@
 
 ``[learner] starts_from`` names earlier session directories. The learner of each
 (its last checkpoint) recommends that person's favourite and says how much that
-person would like the others' (:func:`choreo.gan.population.population_starts`). The
+person would like the others' (:func:`choreo.learning.population.population_starts`). The
 chosen starts are written into the new session's ``meta.json`` (``learner_starts``)
 before the first trial, so that a replay starts the learner alike, even if the
 earlier sessions have moved since.
@@ -45,9 +45,9 @@ def starts_from_sessions(paths: Sequence[str], k: int, checkpoint: str) -> dict[
         A path is not a session directory or has no learner checkpoint (named), or no
         earlier learner has enough scores.
     """
-    from choreo.gan.checkpoint import load_generator
-    from choreo.gan.learner import Learner
-    from choreo.gan.population import population_starts
+    from choreo.learning.learner import Learner
+    from choreo.learning.population import population_starts
+    from choreo.prior.checkpoint import load_generator
     from choreo.session.store import SessionStore
 
     generator, _ = load_generator(checkpoint)

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import choreo.gan.participants as participants
+import choreo.evaluation.participants as participants
 from choreo.session.demo import SyntheticAudience, prior_yardstick
 from choreo.session.report import _participant_evidence, rolling_mean, slope_per_trial
 from choreo.session.settings import load_demo_settings

@@ -94,7 +94,7 @@ def test_rejected_choreography_is_logged_and_another_proposed(
 ) -> None:
     """A bridge stricter than the learner's own check (a tighter workspace) refuses the first
     proposal; the session logs it, tells the learner, proposes another, and goes on."""
-    from choreo.gan.learner import Learner
+    from choreo.learning.learner import Learner
 
     settings = fast_settings(tmp_path, eeg.src.info.name, 9, trials=2, record=False)
     # What the session's learner will propose: the first, and the next once it is refused.

@@ -12,9 +12,9 @@ import pytest
 from session_helpers import PRIOR, PausableEEG, fast_settings
 
 from choreo.errors import InputError
-from choreo.gan.checkpoint import load_generator
-from choreo.gan.learner import Learner
-from choreo.gan.participants import CalmParticipant
+from choreo.evaluation.participants import CalmParticipant
+from choreo.learning.learner import Learner
+from choreo.prior.checkpoint import load_generator
 from choreo.session.live import run_session
 from choreo.session.replay import replay_session
 from choreo.session.report import make_report

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from choreo.errors import InputError
-from choreo.gan.checkpoint import (
+from choreo.prior.checkpoint import (
     DEFAULT_CHECKPOINT,
     CheckpointMeta,
     load_checkpoint,
@@ -20,8 +20,8 @@ from choreo.gan.checkpoint import (
     save_checkpoint,
     versions,
 )
-from choreo.gan.model import Critic, Generator
-from choreo.gan.settings import GanSettings, ModelSettings
+from choreo.prior.model import Critic, Generator
+from choreo.prior.settings import GanSettings, ModelSettings
 from choreo.robot.config import RobotConfig, load_robot_config, robot_config_with
 
 torch.set_num_threads(1)
@@ -176,6 +176,6 @@ def test_shipped_checkpoint_loads_and_records_its_figures(cfg: RobotConfig) -> N
     assert v.shape == (30, 196)
     assert v.dtype == np.uint8
     # the recorded figure holds on fresh samples: checked as they are, strictly
-    from choreo.gan.evaluation import validity
+    from choreo.prior.validity import validity
 
     assert validity(v, cfg).strict_share == 1.0

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from choreo.errors import ConfigError
-from choreo.gan.prior import FAMILIES, ProceduralPrior, build_corpus, strict_config
+from choreo.prior.corpus import FAMILIES, ProceduralPrior, build_corpus, strict_config
 from choreo.robot.codec import decode
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.safety import check_choreography
@@ -121,7 +121,7 @@ def test_corpus_is_cached_by_seed_and_size(cfg: RobotConfig, tmp_path: Path) -> 
 def test_segment_timing_is_zero_on_the_prior_and_differentiable(cfg: RobotConfig) -> None:
     import torch
 
-    from choreo.gan.prior import SegmentTiming
+    from choreo.prior.corpus import SegmentTiming
 
     timing = SegmentTiming(cfg)
     corpus = ProceduralPrior(cfg, seed=8).sample(50)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from choreo.gan.evaluation import joint_trajectories
-from choreo.gan.prior import FAMILIES
+from choreo.prior.corpus import FAMILIES
+from choreo.prior.validity import joint_trajectories
 
 if TYPE_CHECKING:
     from choreo.robot.config import RobotConfig

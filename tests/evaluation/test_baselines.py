@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from choreo.gan.baselines import FBGAN, CmaEsRaw, EarlierFavourite, PriorSampling, RandomSearch
-from choreo.gan.checkpoint import load_generator
+from choreo.evaluation.baselines import (
+    FBGAN,
+    CmaEsRaw,
+    EarlierFavourite,
+    PriorSampling,
+    RandomSearch,
+)
+from choreo.prior.checkpoint import load_generator
 from choreo.robot.config import load_robot_config
 from choreo.robot.safety import check_choreography
 

@@ -1,6 +1,6 @@
 """What a person watching the robot perceives of a choreography, as a few numbers.
 
-The synthetic participants (:mod:`choreo.gan.participants`) respond to these
+The synthetic participants (:mod:`choreo.evaluation.participants`) respond to these
 features, not to the raw bytes, so that their preferences are about motion:
 how fast the flange moves, how abruptly it changes course, how far it swings,
 at what height, and whether it repeats itself.

@@ -432,7 +432,7 @@ def _encode_all(
 
 def corpus_cache_key(cfg: RobotConfig, seed: int, size: int, weights: dict[str, float]) -> str:
     """A name for a corpus that changes whenever anything that shaped it changes."""
-    from choreo.gan.checkpoint import robot_fingerprint
+    from choreo.prior.checkpoint import robot_fingerprint
 
     blob = json.dumps(
         {

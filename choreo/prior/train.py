@@ -4,18 +4,18 @@ Steps: draw (or load from the cache) a corpus of checked choreographies; hold
 5 % of it out; train generator and critic with the Wasserstein loss and a
 gradient penalty (Gulrajani et al. 2017); keep an exponential moving average
 of the generator's weights (the saved generator, smoother samples); measure
-validity and diversity (:mod:`choreo.gan.evaluation`); write the checkpoint.
+validity and diversity (:mod:`choreo.prior.validity`); write the checkpoint.
 
 Timing penalty: the generator's loss adds ``timing_weight`` times the seconds
 by which its segments are shorter than the prior's own timing rule
-(:class:`choreo.gan.prior.SegmentTiming`) asks for. The corpus keeps that
+(:class:`choreo.prior.corpus.SegmentTiming`) asks for. The corpus keeps that
 rule, so the penalty is zero on real data and does not pull the generator away
 from it; it only pushes blurred in-between samples (a wide swing with the
 tempo of a slow one) back to durations the robot can perform as requested.
 
 Integer grid: real vectors are dequantised with uniform noise in
 ``[-0.5, 0.5)`` before the critic sees them, fakes are the generator's
-continuous output (see :mod:`choreo.gan.model`).
+continuous output (see :mod:`choreo.prior.model`).
 
 Determinism: the corpus comes from a numpy ``Generator`` seeded with the
 seed; the networks' initial weights from ``torch.manual_seed(seed)``; every
@@ -39,17 +39,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from choreo.gan.checkpoint import (
+from choreo.prior.checkpoint import (
     DEFAULT_CHECKPOINT,
     CheckpointMeta,
     robot_fingerprint,
     save_checkpoint,
     versions,
 )
-from choreo.gan.evaluation import diversity, validity
-from choreo.gan.model import VECTOR_LEN, Critic, Generator, dense_stack, dequantise, to_unit
-from choreo.gan.prior import FAMILIES, SegmentTiming, build_corpus
-from choreo.gan.settings import GanSettings, load_gan_settings
+from choreo.prior.corpus import FAMILIES, SegmentTiming, build_corpus
+from choreo.prior.model import VECTOR_LEN, Critic, Generator, dense_stack, dequantise, to_unit
+from choreo.prior.settings import GanSettings, load_gan_settings
+from choreo.prior.validity import diversity, validity
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -188,7 +188,7 @@ def train_prior(
     robot : RobotConfig, optional
         Robot configuration (default :func:`load_robot_config()`).
     plot_path : path, optional
-        Also write a PNG of the samples among the corpus (:func:`choreo.gan.plots.plot_prior`).
+        Also write a PNG of the samples among the corpus (:func:`choreo.prior.plot.plot_prior`).
 
     Returns
     -------
@@ -300,7 +300,7 @@ def train_prior(
     )
     path, meta = save_checkpoint(out, generator, critic, meta)
     if plot_path is not None:
-        from choreo.gan.plots import plot_prior
+        from choreo.prior.plot import plot_prior
 
         plot_prior(
             samples,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from choreo.gan.motion_features import JOINT_DESCRIPTORS, joint_descriptors, motion_features
+from choreo.learning.motion_features import JOINT_DESCRIPTORS, joint_descriptors, motion_features
 
 
 def _held_pose(turn_deg: float) -> tuple[np.ndarray, np.ndarray]:

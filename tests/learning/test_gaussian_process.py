@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from choreo.gan.gaussian_process import ArdGP, LatentGP
-from choreo.gan.learner import rank_normal
+from choreo.learning.gaussian_process import ArdGP, LatentGP
+from choreo.learning.learner import rank_normal
 
 
 def _few_of_many(seed: int, n: int = 100, dim: int = 12) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from choreo.gan.settings import ModelSettings
+from choreo.prior.settings import ModelSettings
 
 #: Length of a choreography vector (28 keyframes x 7 bytes); the codec's VECTOR_LEN.
 VECTOR_LEN = 196

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from choreo.cli import main
-from choreo.gan.checkpoint import load_checkpoint
-from choreo.gan.evaluation import diversity, validity
-from choreo.gan.prior import FAMILIES, ProceduralPrior
-from choreo.gan.settings import GanSettings, load_gan_settings
-from choreo.gan.train import train_prior
+from choreo.prior.checkpoint import load_checkpoint
+from choreo.prior.corpus import FAMILIES, ProceduralPrior
+from choreo.prior.settings import GanSettings, load_gan_settings
+from choreo.prior.train import train_prior
+from choreo.prior.validity import diversity, validity
 from choreo.robot.config import RobotConfig, load_robot_config
 
 torch.set_num_threads(1)
@@ -143,7 +143,7 @@ def test_measures_tell_copies_and_collapse_from_a_varied_generator(cfg: RobotCon
 
 
 def test_structure_tells_held_axes_ramps_and_noise() -> None:
-    from choreo.gan.evaluation import structure
+    from choreo.prior.validity import structure
 
     k = np.zeros((3, 28, 7), np.uint8)
     k[:, :, :6] = 100  # every axis held

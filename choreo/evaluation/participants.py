@@ -8,7 +8,7 @@ and used wherever choreo needs a participant (:func:`load_participant`):
   path would report for a 196-value uint8 choreography (z units of the feedback score);
 - ``true_value(self, vector) -> float``: the noise-free relaxation, for evaluation only.
 
-choreo's own participants respond to the *motion* (:mod:`choreo.gan.motion_features`):
+choreo's own participants respond to the *motion* (:mod:`choreo.learning.motion_features`):
 a hidden, seed-dependent preference over speed, jerkiness, amplitude, height and
 repetition, plus a person offset, a slow drift over trials, habituation to
 motion similar to what was just shown, and heavy-tailed (Student-t) noise.
@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from choreo.errors import InputError
-from choreo.gan.motion_features import MotionFeatures, axis_speed_rms, motion_features
+from choreo.learning.motion_features import MotionFeatures, axis_speed_rms, motion_features
 from choreo.robot.codec import as_vector, decode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.kr6 import forward_kinematics
@@ -249,7 +249,7 @@ class WristParticipant(MotionParticipant):
 
     Unlike :class:`CalmParticipant` and :class:`SweepParticipant`, this person responds
     to *joint-space* aspects that the flange-position features of
-    :mod:`choreo.gan.motion_features` do not see (A6 turns the tool about the flange
+    :mod:`choreo.learning.motion_features` do not see (A6 turns the tool about the flange
     axis and leaves the flange where it is): a test of how a learner copes with a
     person whose taste lies outside its own descriptors.
 
@@ -391,10 +391,10 @@ class EegCalmParticipant(CalmParticipant):
 
 #: choreo's own participants, by import path (the benchmark's default set).
 BUILTIN_PARTICIPANTS = (
-    "choreo.gan.participants:CalmParticipant",
-    "choreo.gan.participants:SweepParticipant",
-    "choreo.gan.participants:WristParticipant",
-    "choreo.gan.participants:SettleParticipant",
+    "choreo.evaluation.participants:CalmParticipant",
+    "choreo.evaluation.participants:SweepParticipant",
+    "choreo.evaluation.participants:WristParticipant",
+    "choreo.evaluation.participants:SettleParticipant",
 )
 
 
@@ -407,6 +407,9 @@ def true_values_of(person: Any, vectors: np.ndarray) -> np.ndarray:
     return np.array([float(person.true_value(v)) for v in vectors])
 
 
+_MOVED_MODULES = {"choreo.gan.participants": "choreo.evaluation.participants"}
+
+
 def load_participant(spec: str, seed: int) -> Participant:
     """Build the participant named ``"module:Class"`` with ``seed``.
 
@@ -417,6 +420,8 @@ def load_participant(spec: str, seed: int) -> Participant:
         object lacks ``respond``/``true_value``.
     """
     module_name, sep, class_name = spec.partition(":")
+    # sessions recorded before the split of choreo.gan name the old module
+    module_name = _MOVED_MODULES.get(module_name, module_name)
     if not sep or not module_name or not class_name:
         raise InputError(f"participant {spec!r}: expected 'module:Class'")
     try:

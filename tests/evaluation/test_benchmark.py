@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from choreo.errors import InputError
-from choreo.gan.benchmark import (
+from choreo.evaluation.benchmark import (
     DEFAULT_METHODS,
     POPULATION_FIRST_SEED,
     evals_to_hold,
@@ -19,10 +19,10 @@ from choreo.gan.benchmark import (
     quartiles,
     run_learning_benchmark,
 )
-from choreo.gan.participants import load_participant
-from choreo.gan.reference import REFERENCE_VERSION
+from choreo.evaluation.participants import load_participant
+from choreo.evaluation.reference import REFERENCE_VERSION
 
-SPEC = "choreo.gan.participants:CalmParticipant"
+SPEC = "choreo.evaluation.participants:CalmParticipant"
 
 
 def test_evals_to_hold_needs_the_rest_of_the_run_at_the_target() -> None:
@@ -143,8 +143,8 @@ def _curve_reaching_at(n: int | None, budget: int) -> list[float]:
 def test_speedup_is_a_bound_when_others_never_reach_and_absent_when_the_learner_never_does() -> (
     None
 ):
-    from choreo.gan.benchmark import summarise
-    from choreo.gan.reference import Reference
+    from choreo.evaluation.benchmark import summarise
+    from choreo.evaluation.reference import Reference
 
     refs = {(SPEC, s): Reference(SPEC, s, 0.0, 1.0, [0] * 196, 1, 0.0) for s in range(3)}
 
@@ -181,8 +181,8 @@ def test_median_interval_brackets_the_median_and_keeps_censoring() -> None:
 
 
 def test_mean_value_is_the_area_under_each_seeds_curve() -> None:
-    from choreo.gan.benchmark import summarise
-    from choreo.gan.reference import Reference
+    from choreo.evaluation.benchmark import summarise
+    from choreo.evaluation.reference import Reference
 
     refs = {(SPEC, s): Reference(SPEC, s, 0.0, 1.0, [0] * 196, 1, 0.0) for s in range(4)}
     # Seed s: value s/10 at every evaluation, so its area is s/10.

@@ -2,7 +2,7 @@
 
 Every method has ``propose() -> uint8 (196,)``, ``update(vector, score)`` and
 ``recommend() -> uint8 (196,)`` (what it would hand over as its best choreography
-after the evaluations so far), so :mod:`choreo.gan.benchmark` runs them all the
+after the evaluations so far), so :mod:`choreo.evaluation.benchmark` runs them all the
 same way.
 
 - :class:`RandomSearch`: uniformly random bytes; draws that fail the safety check are
@@ -33,8 +33,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from choreo.gan.model import Critic, Generator, dequantise, to_unit
-from choreo.gan.train import _gradient_penalty
+from choreo.prior.model import Critic, Generator, dequantise, to_unit
+from choreo.prior.train import _gradient_penalty
 from choreo.robot.codec import VECTOR_LEN, as_vector
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.safety import check_choreography
@@ -106,7 +106,7 @@ class PriorSampling(_BestObserved):
         checkpoint: str | os.PathLike[str] | Generator | None = None,
     ) -> None:
         super().__init__()
-        from choreo.gan.checkpoint import load_generator
+        from choreo.prior.checkpoint import load_generator
 
         self.cfg = cfg if cfg is not None else load_robot_config()
         if isinstance(checkpoint, Generator):
@@ -129,7 +129,7 @@ class EarlierFavourite(PriorSampling):
     Parameters
     ----------
     starts : ndarray, shape (k, 196), uint8
-        The earlier favourites, best first (:func:`choreo.gan.population.population_starts`).
+        The earlier favourites, best first (:func:`choreo.learning.population.population_starts`).
     seed, cfg, checkpoint
         As for :class:`PriorSampling`, which proposes after the starts.
     """
@@ -255,8 +255,8 @@ class FBGAN(_BestObserved):
         gp_weight: float = 10.0,
     ) -> None:
         super().__init__()
-        from choreo.gan.checkpoint import load_checkpoint
-        from choreo.gan.prior import ProceduralPrior
+        from choreo.prior.checkpoint import load_checkpoint
+        from choreo.prior.corpus import ProceduralPrior
 
         self.cfg = cfg if cfg is not None else load_robot_config()
         gen, critic, _ = load_checkpoint(checkpoint, robot=self.cfg, with_critic=True)

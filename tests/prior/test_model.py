@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from choreo.gan.model import (
+from choreo.prior.model import (
     Critic,
     Generator,
     dequantise,

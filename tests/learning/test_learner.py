@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from choreo.errors import InputError
-from choreo.gan.checkpoint import load_generator
-from choreo.gan.learner import Learner, LearnerSettings
-from choreo.gan.model import Generator
-from choreo.gan.participants import EFFECT_RANGE_Z, CalmParticipant
+from choreo.evaluation.participants import EFFECT_RANGE_Z, CalmParticipant
+from choreo.learning.learner import Learner, LearnerSettings
+from choreo.prior.checkpoint import load_generator
+from choreo.prior.model import Generator
 from choreo.robot.config import load_robot_config
 from choreo.robot.safety import check_choreography
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from choreo.errors import InputError
-from choreo.gan.learner import Learner
+from choreo.learning.learner import Learner
 
 #: Starts shown to a new person by default (as many as the learner's space-filling
 #: points that follow them, ``LearnerSettings.n_initial``).

@@ -10,7 +10,7 @@ Values are normalised per participant and seed::
 
 so 0 is the median of random (safe) choreographies and 1 the reference optimum,
 found by a long noise-free search and cached on disk
-(:func:`choreo.gan.reference.reference_optimum`).
+(:func:`choreo.evaluation.reference.reference_optimum`).
 
 Reported per method and budget: median and interquartile range over seeds of
 the normalised value, and of the evaluations needed to reach 0.8 (the first
@@ -18,7 +18,7 @@ evaluation at which the recommendation reaches it; a seed that never does within
 the largest budget counts as "more than the budget" and is shown as ``>B``).
 
 A proposal that the robot's safety layer rejects (only CMA-ES can produce one, and
-only after :data:`choreo.gan.baselines.MAX_RESAMPLE` redraws) counts as an
+only after :data:`choreo.evaluation.baselines.MAX_RESAMPLE` redraws) counts as an
 evaluation with a score one unit below the worst seen so far: the trial slot is
 spent and nothing relaxing happened.
 """
@@ -39,12 +39,17 @@ from typing import Any
 
 import numpy as np
 
-from choreo.gan.participants import BUILTIN_PARTICIPANTS, load_participant, true_values_of
-from choreo.gan.reference import DEFAULT_CACHE, REFERENCE_VERSION, Reference, reference_optimum
+from choreo.evaluation.participants import BUILTIN_PARTICIPANTS, load_participant, true_values_of
+from choreo.evaluation.reference import (
+    DEFAULT_CACHE,
+    REFERENCE_VERSION,
+    Reference,
+    reference_optimum,
+)
 
 #: Methods in report order; "learner" is choreo's, from scratch. "population" is
 #: choreo's learner started from what relaxed earlier people of the same kind
-#: (:mod:`choreo.gan.population`), and "favourite" is those earlier people's favourite
+#: (:mod:`choreo.learning.population`), and "favourite" is those earlier people's favourite
 #: handed over without learning from the new person (what the population alone
 #: knows). Both run only when asked for, and neither is among the "other methods"
 #: that the learner's speed-up is measured against: they know earlier people.
@@ -68,10 +73,10 @@ def make_method(
 ) -> Any:
     """Build method ``name`` (see :data:`METHODS`) with ``seed``; ``starts``: the
     earlier people's favourites, for the :data:`POPULATION_METHODS`."""
-    from choreo.gan import baselines
+    from choreo.evaluation import baselines
 
     if name in ("learner", "population"):
-        from choreo.gan.learner import Learner
+        from choreo.learning.learner import Learner
 
         return Learner(checkpoint, seed=seed, starts=starts if name == "population" else None)
     if name == "favourite":
@@ -109,7 +114,7 @@ def run_method(
         ``recommended``: the recommended vector after each evaluation (budget, 196);
         ``scores``: the noisy scores; ``propose_s``/``update_s``: timings per call (s).
     """
-    from choreo.gan.baselines import is_safe
+    from choreo.evaluation.baselines import is_safe
     from choreo.robot.config import load_robot_config
 
     cfg = load_robot_config()
@@ -154,7 +159,7 @@ def _pinned_checkpoint(checkpoint: str | os.PathLike[str] | None) -> tuple[Path,
     import shutil
     import tempfile
 
-    from choreo.gan.checkpoint import DEFAULT_CHECKPOINT
+    from choreo.prior.checkpoint import DEFAULT_CHECKPOINT
 
     src = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     if not src.is_file():
@@ -203,9 +208,9 @@ def earlier_people_starts(
     states: Sequence[tuple[dict[str, np.ndarray], dict[str, Any]]], checkpoint: str | None
 ) -> np.ndarray:
     """The "population" method's starts from the earlier people's learner states."""
-    from choreo.gan.checkpoint import load_generator
-    from choreo.gan.learner import Learner
-    from choreo.gan.population import population_starts
+    from choreo.learning.learner import Learner
+    from choreo.learning.population import population_starts
+    from choreo.prior.checkpoint import load_generator
 
     generator, _ = load_generator(checkpoint)
     learners = [Learner.from_state_dict(a, m, generator) for a, m in states]
@@ -482,7 +487,7 @@ def run_learning_benchmark(
     With the methods "population" or "favourite", ``population`` earlier people per
     participant (seeds from :data:`POPULATION_FIRST_SEED`) are first run by the learner
     from scratch for ``population_evaluations`` trials each; their favourites
-    (:func:`choreo.gan.population.population_starts`) start the learner on every
+    (:func:`choreo.learning.population.population_starts`) start the learner on every
     tested seed ("favourite" hands over the first of them and learns nothing). Only
     the tested person's evaluations are counted.
 
@@ -622,7 +627,7 @@ def run_learning_benchmark(
             f"{timing['learner_update_s']['median'] * 1e3:.1f} ms, max "
             f"{timing['learner_update_s']['max'] * 1e3:.1f} ms"
         )
-    from choreo.gan.checkpoint import load_checkpoint
+    from choreo.prior.checkpoint import load_checkpoint
 
     ckpt_meta = load_checkpoint(ckpt_path)[2]
     doc: dict[str, Any] = {

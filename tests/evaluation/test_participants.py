@@ -7,8 +7,8 @@ import pytest
 from scipy.stats import kurtosis
 
 from choreo.errors import InputError
-from choreo.gan import participants as pm
-from choreo.gan.participants import (
+from choreo.evaluation import participants as pm
+from choreo.evaluation.participants import (
     BUILTIN_PARTICIPANTS,
     CalmParticipant,
     SettleParticipant,
@@ -17,7 +17,7 @@ from choreo.gan.participants import (
     load_participant,
     true_values_of,
 )
-from choreo.gan.prior import ProceduralPrior
+from choreo.prior.corpus import ProceduralPrior
 from choreo.robot.codec import encode_many
 from choreo.robot.config import load_robot_config
 
@@ -102,11 +102,11 @@ def test_drift_moves_the_level_slowly_over_trials(vectors: np.ndarray) -> None:
 
 def test_load_participant_errors() -> None:
     with pytest.raises(InputError, match="module:Class"):
-        load_participant("choreo.gan.participants", 0)
+        load_participant("choreo.evaluation.participants", 0)
     with pytest.raises(InputError, match="cannot import"):
         load_participant("no_such_module_xyz:Person", 0)
     with pytest.raises(InputError, match="no class"):
-        load_participant("choreo.gan.participants:Nobody", 0)
+        load_participant("choreo.evaluation.participants:Nobody", 0)
     with pytest.raises(InputError, match="respond"):
         load_participant("fractions:Fraction", 0)
 
@@ -124,7 +124,7 @@ def test_eeg_participant_scores_synthetic_eeg_through_the_real_pipeline(
 ) -> None:
     from scipy.stats import spearmanr
 
-    from choreo.gan.participants import EegCalmParticipant
+    from choreo.evaluation.participants import EegCalmParticipant
 
     p = EegCalmParticipant(0, trial_s=12.0)
     assert p.baseline is not None  # calibrated on a neutral block by the pipeline
@@ -186,5 +186,5 @@ def test_true_values_of_batches_when_offered_and_loops_otherwise() -> None:
     np.testing.assert_allclose(
         true_values_of(OneAtATime(), vectors), vectors.mean(axis=1), rtol=0, atol=1e-12
     )
-    calm = load_participant("choreo.gan.participants:CalmParticipant", 0)
+    calm = load_participant("choreo.evaluation.participants:CalmParticipant", 0)
     np.testing.assert_array_equal(true_values_of(calm, vectors), calm.true_values(vectors))

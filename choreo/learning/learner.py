@@ -14,7 +14,7 @@ heavy-tailed, so the learner spends compute to save evaluations:
    every choreography that looks alike. Each descriptor has its own lengthscale, long
    unless the scores ask otherwise, and a quadratic trend on the scaled descriptors
    lets the model extrapolate a preferred motion from a few scores
-   (:class:`~choreo.gan.gaussian_process.ArdGP`). Scores enter
+   (:class:`~choreo.learning.gaussian_process.ArdGP`). Scores enter
    *rank-transformed* (normal scores of their ranks), so an artefact-laden trial
    cannot dominate, and with a fitted noise term, so the model averages rather than
    interpolates. ``propose`` picks, among candidate search points, the one of
@@ -29,7 +29,7 @@ heavy-tailed, so the learner spends compute to save evaluations:
    the Gaussian process has seen keep their meaning.
 3. **Starts** (optional): choreographies shown first, before the space-filling
    points; what relaxed earlier people
-   (:func:`choreo.gan.population.population_starts`) starts a new person where most
+   (:func:`choreo.learning.population.population_starts`) starts a new person where most
    people relax. The space-filling points still follow: with only alike, good
    choreographies scored the model learns little of what this person dislikes.
 4. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
@@ -62,15 +62,15 @@ from scipy.stats import norm, qmc, rankdata
 
 from choreo.config import StrictModel
 from choreo.errors import InputError
-from choreo.gan.checkpoint import load_generator
-from choreo.gan.gaussian_process import ArdGP, LatentGP
-from choreo.gan.model import Generator
-from choreo.gan.motion_features import (
+from choreo.learning.gaussian_process import ArdGP, LatentGP
+from choreo.learning.motion_features import (
     JOINT_DESCRIPTORS,
     MotionFeatures,
     joint_descriptors,
     motion_features,
 )
+from choreo.prior.checkpoint import load_generator
+from choreo.prior.model import Generator
 from choreo.robot.codec import VECTOR_LEN, as_vector, decode_many, encode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.realtime import keep_freed_memory
@@ -125,13 +125,13 @@ class LearnerSettings(StrictModel):
     #: What the Gaussian process sees of a choreography:
     #:
     #: - "arm": what the whole arm does: each axis's pose, swing and speed
-    #:   (:func:`~choreo.gan.motion_features.joint_descriptors`) and the flange's motion
+    #:   (:func:`~choreo.learning.motion_features.joint_descriptors`) and the flange's motion
     #:   descriptors (below). With ``lengthscales = "group"``, two kernels added up;
     #:   the fit starts from the flange alone and gives the axes the weight the data
     #:   asks for;
     #: - "motion": the flange's motion descriptors alone (speed, jerkiness, amplitude,
     #:   horizontal and vertical extent, height, repetition, tempo, duration;
-    #:   :mod:`choreo.gan.motion_features`); blind to what leaves the flange where it
+    #:   :mod:`choreo.learning.motion_features`); blind to what leaves the flange where it
     #:   is (A6 turns the tool);
     #: - "latent": the search point (latent and edits);
     #: - "both": the search point and the flange's descriptors (with ``"group"``
@@ -143,11 +143,11 @@ class LearnerSettings(StrictModel):
     surrogate: Literal["latent", "motion", "both", "arm"] = "arm"
     #: Lengthscales of the Gaussian process:
     #:
-    #: - "input": one per input column (:class:`~choreo.gan.gaussian_process.ArdGP`),
+    #: - "input": one per input column (:class:`~choreo.learning.gaussian_process.ArdGP`),
     #:   with a prior that keeps a column flat until the scores ask for it (a person
     #:   responds to a few of the 27 descriptors);
     #: - "group": one per group of columns named under ``surrogate``
-    #:   (:class:`~choreo.gan.gaussian_process.LatentGP`): every descriptor of a
+    #:   (:class:`~choreo.learning.gaussian_process.LatentGP`): every descriptor of a
     #:   group weighs alike.
     lengthscales: Literal["input", "group"] = "input"
     #: Centre of the prior of each per-input lengthscale, in units of the input's
@@ -311,7 +311,7 @@ class Learner:
     starts : ndarray, shape (k, 196), uint8, optional
         Choreographies to show first, in order, before the space-filling points (an
         unsafe or refused one is skipped); for example what relaxed earlier people
-        (:func:`choreo.gan.population.population_starts`).
+        (:func:`choreo.learning.population.population_starts`).
     """
 
     def __init__(

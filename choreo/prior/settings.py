@@ -39,7 +39,7 @@ class CorpusSettings(StrictModel):
     """The procedural corpus the prior is trained on."""
 
     size: int = Field(10000, ge=64)
-    #: Relative weights of the families of :class:`choreo.gan.prior.ProceduralPrior`.
+    #: Relative weights of the families of :class:`choreo.prior.corpus.ProceduralPrior`.
     family_weights: dict[str, float] = Field(
         default_factory=lambda: {
             "drift": 1.0,
@@ -75,7 +75,7 @@ class TrainingSettings(StrictModel):
     warm_start_lr: float = Field(1e-3, gt=0.0)
     #: Samples drawn from the trained generator to measure validity and diversity.
     eval_samples: int = Field(1000, ge=10)
-    #: CPU threads torch may use (results depend on it, see :mod:`choreo.gan.train`).
+    #: CPU threads torch may use (results depend on it, see :mod:`choreo.prior.train`).
     threads: int = Field(1, ge=1)
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from choreo.gan.prior import FAMILIES
+from choreo.prior.corpus import FAMILIES
 
 if TYPE_CHECKING:
     from choreo.robot.config import RobotConfig
@@ -70,7 +70,7 @@ class Validity:
 
 def validity(vectors: NDArray[np.uint8], cfg: RobotConfig) -> Validity:
     """Check every vector with ``check_choreography`` as it is (never altered)."""
-    from choreo.gan.prior import strict_config
+    from choreo.prior.corpus import strict_config
     from choreo.robot.safety import check_choreography
 
     strict = strict_config(cfg)

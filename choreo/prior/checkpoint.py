@@ -29,8 +29,8 @@ from pydantic import Field, ValidationError
 
 from choreo.config import StrictModel, format_validation_error
 from choreo.errors import InputError
-from choreo.gan.model import Critic, Generator
-from choreo.gan.settings import GanSettings, ModelSettings
+from choreo.prior.model import Critic, Generator
+from choreo.prior.settings import GanSettings, ModelSettings
 
 if TYPE_CHECKING:
     from choreo.robot.config import RobotConfig

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from choreo.errors import InputError
-from choreo.gan.checkpoint import load_generator
-from choreo.gan.learner import Learner
-from choreo.gan.model import Generator
-from choreo.gan.participants import CalmParticipant
-from choreo.gan.population import MIN_SCORES, population_starts
+from choreo.evaluation.participants import CalmParticipant
+from choreo.learning.learner import Learner
+from choreo.learning.population import MIN_SCORES, population_starts
+from choreo.prior.checkpoint import load_generator
+from choreo.prior.model import Generator
 from choreo.robot.codec import random_vector
 from choreo.robot.config import load_robot_config, robot_config_with
 from choreo.robot.safety import check_choreography

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from choreo.gan.participants import load_participant, true_values_of
+from choreo.evaluation.participants import load_participant, true_values_of
 
 #: Bump when the reference search changes, to invalidate caches.
 REFERENCE_VERSION = 2
@@ -78,8 +78,8 @@ def reference_optimum(
     """
     import cma
 
-    from choreo.gan.baselines import is_safe, random_safe
-    from choreo.gan.prior import ProceduralPrior
+    from choreo.evaluation.baselines import is_safe, random_safe
+    from choreo.prior.corpus import ProceduralPrior
     from choreo.robot.config import load_robot_config
 
     person = load_participant(spec, seed)
@@ -200,7 +200,7 @@ def _search_learner_space(
     """
     import cma
 
-    from choreo.gan.learner import Learner
+    from choreo.learning.learner import Learner
 
     learner = Learner(None, seed=seed)
     best: np.ndarray | None = None  # stays None if nothing finite was found

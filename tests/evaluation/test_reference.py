@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from choreo.gan.participants import load_participant
-from choreo.gan.reference import reference_optimum
+from choreo.evaluation.participants import load_participant
+from choreo.evaluation.reference import reference_optimum
 from choreo.robot.config import load_robot_config
 from choreo.robot.safety import check_choreography
 
-SPEC = "choreo.gan.participants:CalmParticipant"
+SPEC = "choreo.evaluation.participants:CalmParticipant"
 
 
 def test_reference_is_cached_and_beats_random(tmp_path: Path) -> None:
