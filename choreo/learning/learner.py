@@ -46,29 +46,34 @@ after :meth:`Learner.save` / :meth:`Learner.load`. Every proposal passes
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-from pydantic import Field
-from scipy.stats import norm, qmc, rankdata
+from scipy.stats import norm, qmc
 
-from choreo.config import StrictModel
 from choreo.errors import InputError
+from choreo.learning.acquisition import prior_weighted_log_ei, rank_normal, rank_weights
 from choreo.learning.gaussian_process import ArdGP, LatentGP
 from choreo.learning.motion_features import (
-    JOINT_DESCRIPTORS,
     MotionFeatures,
     joint_descriptors,
     motion_features,
 )
+from choreo.learning.search_space import (
+    N_DESCRIPTORS,
+    N_EDITS,
+    N_JOINT_DESCRIPTORS,
+    LatentAdapter,
+)
+from choreo.learning.settings import LEGACY_SETTINGS, LearnerSettings, saved_settings
+from choreo.learning.state import STATE_FORMAT, read_state, restore, save_state, state_dict
 from choreo.prior.checkpoint import load_generator
 from choreo.prior.model import Generator
 from choreo.robot.codec import VECTOR_LEN, as_vector, decode_many, encode_many
@@ -76,13 +81,20 @@ from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography
 
-STATE_FORMAT = "choreo-learner/2"
-#: Motion edits after the generator: 6 amplitude scales, 6 mean-pose offsets, 1 tempo.
-N_EDITS = 13
-#: Motion descriptors the Gaussian process may see (see ``LearnerSettings.surrogate``).
-N_DESCRIPTORS = 9
-#: Joint-space descriptors (``surrogate = "arm"``): pose, spread and speed of each axis.
-N_JOINT_DESCRIPTORS = 6 * len(JOINT_DESCRIPTORS)
+__all__ = [
+    "LEGACY_SETTINGS",
+    "N_DESCRIPTORS",
+    "N_EDITS",
+    "N_JOINT_DESCRIPTORS",
+    "STATE_FORMAT",
+    "LatentAdapter",
+    "Learner",
+    "LearnerSettings",
+    "prior_weighted_log_ei",
+    "rank_normal",
+    "rank_weights",
+    "saved_settings",
+]
 
 
 @cache
@@ -109,113 +121,6 @@ def _single_threaded() -> Iterator[None]:
             torch.set_num_threads(before)
 
 
-class LearnerSettings(StrictModel):
-    """Knobs of the learner (defaults are the ones benchmarked)."""
-
-    #: Space-filling (scrambled Sobol) latents shown before the model takes over.
-    n_initial: int = Field(5, ge=1, le=64)
-    #: Candidate latents scored by the acquisition per proposal.
-    n_candidates: int = Field(768, ge=16, le=20000)
-    #: Shares of the candidates drawn near the best posterior means (local) and from
-    #: the plain prior; the rest come through the fine-tuned input layer.
-    local_share: float = Field(0.4, ge=0.0, le=1.0)
-    prior_share: float = Field(0.2, ge=0.0, le=1.0)
-    #: Local candidates: N(z_best, local_step^2) in latent units.
-    local_step: float = Field(0.7, gt=0.0)
-    #: What the Gaussian process sees of a choreography:
-    #:
-    #: - "arm": what the whole arm does: each axis's pose, swing and speed
-    #:   (:func:`~choreo.learning.motion_features.joint_descriptors`) and the flange's motion
-    #:   descriptors (below). With ``lengthscales = "group"``, two kernels added up;
-    #:   the fit starts from the flange alone and gives the axes the weight the data
-    #:   asks for;
-    #: - "motion": the flange's motion descriptors alone (speed, jerkiness, amplitude,
-    #:   horizontal and vertical extent, height, repetition, tempo, duration;
-    #:   :mod:`choreo.learning.motion_features`); blind to what leaves the flange where it
-    #:   is (A6 turns the tool);
-    #: - "latent": the search point (latent and edits);
-    #: - "both": the search point and the flange's descriptors (with ``"group"``
-    #:   lengthscales, a weighted sum of one kernel on each, starting from the
-    #:   descriptors alone).
-    #:
-    #: Descriptors pool what is learned across choreographies that look alike however
-    #: they were generated, which is what makes the learner sample efficient.
-    surrogate: Literal["latent", "motion", "both", "arm"] = "arm"
-    #: Lengthscales of the Gaussian process:
-    #:
-    #: - "input": one per input column (:class:`~choreo.learning.gaussian_process.ArdGP`),
-    #:   with a prior that keeps a column flat until the scores ask for it (a person
-    #:   responds to a few of the 27 descriptors);
-    #: - "group": one per group of columns named under ``surrogate``
-    #:   (:class:`~choreo.learning.gaussian_process.LatentGP`): every descriptor of a
-    #:   group weighs alike.
-    lengthscales: Literal["input", "group"] = "input"
-    #: Centre of the prior of each per-input lengthscale, in units of the input's
-    #: spread over the prior's choreographies (long: irrelevant until shown otherwise).
-    relevance_lengthscale: float = Field(4.0, gt=0.0)
-    #: With per-input lengthscales: the prior centre of the variance of a quadratic
-    #: trend on the relevance-scaled descriptors (rank-normal score units squared), so
-    #: that a preferred motion with relaxation falling off around it (a bowl) is
-    #: extrapolated from a few scores; None: no trend. Ignored with "group".
-    quadratic_trend: float | None = Field(0.05, gt=0.0)
-    #: Expected-improvement margin, in units of the rank-normal scores.
-    xi: float = Field(0.01, ge=0.0)
-    #: piBO: the acquisition is multiplied by prior(z) ** (prior_beta / n_observations).
-    prior_beta: float = Field(2.0, ge=0.0)
-    #: Rank weights exp(-rank / (temperature * n)); rank 0 is the best score.
-    rank_temperature: float = Field(0.3, gt=0.0)
-    #: Pseudo-count pulling the fine-tuned input layer towards the prior N(0, I).
-    prior_pseudocount: float = Field(3.0, ge=0.0)
-    #: Proposal spread = fitted spread x inflation (keeps exploring).
-    inflation: float = Field(1.5, ge=1.0)
-    #: Latents are kept within sqrt(latent_dim) + radius_margin of the origin,
-    #: where the generator was trained.
-    radius_margin: float = Field(3.0, ge=0.0)
-    #: Candidates tried when the best ones fail the safety check.
-    max_tries: int = Field(64, ge=1)
-    #: Every revisit_every-th proposal after the initial design shows the current
-    #: recommendation again: a second score of the choreography believed best tells a
-    #: good one from a lucky one. None: never.
-    revisit_every: int | None = Field(8, ge=2)
-    #: Search also over global motion edits of the decoded choreography (per-axis
-    #: amplitude about the mean pose, per-axis offset of the mean pose, tempo), so the
-    #: learner can leave the generator's manifold along amplitude, pose and speed.
-    edits: bool = True
-    #: Edit strengths per unit of the edit coordinate (standard normal a priori):
-    #: amplitude factor exp(edit_amplitude * e); offset edit_offset * e of the axis's
-    #: range; durations scaled by exp(edit_tempo * e).
-    edit_amplitude: float = Field(0.15, ge=0.0)
-    edit_offset: float = Field(0.05, ge=0.0)
-    edit_tempo: float = Field(0.12, ge=0.0)
-
-
-#: What a setting was before it existed: a saved state or session without it ran so.
-LEGACY_SETTINGS: dict[str, Any] = {
-    "edits": False,
-    "surrogate": "latent",
-    "revisit_every": None,
-    "lengthscales": "group",
-}
-
-
-def saved_settings(data: dict[str, Any], where: str) -> LearnerSettings:
-    """Learner settings as saved with a learner state or a session, validated.
-
-    A setting missing from ``data`` takes its value from before it existed
-    (:data:`LEGACY_SETTINGS`), not today's default, so that what was recorded replays
-    with the learner that recorded it.
-
-    Raises
-    ------
-    ConfigError
-        An unknown or invalid setting (named, at ``where``).
-    """
-    from choreo.config import validate
-
-    legacy = {k: v for k, v in LEGACY_SETTINGS.items() if k not in data}
-    return validate(LearnerSettings, {**data, **legacy}, where)
-
-
 def _validated_score(score: Any) -> float:
     if isinstance(score, bool) or not isinstance(score, (int, float, np.integer, np.floating)):
         raise InputError(f"score must be a real number, got {type(score).__name__}")
@@ -234,65 +139,6 @@ def _validated_vector(vector: Any) -> np.ndarray:
     if arr.shape != (VECTOR_LEN,):
         raise InputError(f"choreography vector must have shape ({VECTOR_LEN},), got {arr.shape}")
     return as_vector(arr)
-
-
-def rank_normal(y: np.ndarray) -> np.ndarray:
-    """Normal scores of the ranks of ``y`` (ties share their mean rank)."""
-    n = len(y)
-    return np.asarray(norm.ppf((rankdata(y) - 0.5) / n))
-
-
-def rank_weights(y: np.ndarray, temperature: float) -> np.ndarray:
-    """Weights ``exp(-rank / (temperature * n))`` (best score: rank 0), summing to one."""
-    n = len(y)
-    rank = n - rankdata(y)  # best -> 0 (ties share)
-    w = np.exp(-rank / (temperature * n))
-    return np.asarray(w / w.sum())
-
-
-class LatentAdapter(torch.nn.Module):
-    """The generator's fine-tuned input layer: ``z = mean + u @ scale_tril.T``.
-
-    At the start it is the identity (the pretrained prior). :meth:`fit_ranked`
-    sets it to the rank-weighted maximum-likelihood Gaussian of the scored
-    latents, shrunk towards N(0, I); this is the closed-form optimum of the
-    weighted likelihood, so no gradient steps are needed.
-    """
-
-    def __init__(self, latent_dim: int) -> None:
-        super().__init__()
-        self.mean = torch.nn.Parameter(
-            torch.zeros(latent_dim, dtype=torch.float64), requires_grad=False
-        )
-        self.scale_tril = torch.nn.Parameter(
-            torch.eye(latent_dim, dtype=torch.float64), requires_grad=False
-        )
-
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        return self.mean + u @ self.scale_tril.T
-
-    def fit_ranked(
-        self, z: np.ndarray, weights: np.ndarray, pseudocount: float, inflation: float
-    ) -> None:
-        """Weighted Gaussian fit of ``z`` (weights sum to one), shrunk towards N(0, I)."""
-        dim = z.shape[1]
-        n_eff = 1.0 / float((weights**2).sum())
-        mu = weights @ z
-        dev = z - mu
-        cov = (weights[:, None] * dev).T @ dev
-        lam = n_eff / (n_eff + pseudocount)
-        mu = lam * mu
-        cov = lam * cov + (1.0 - lam) * np.eye(dim) + 1e-6 * np.eye(dim)
-        chol = np.linalg.cholesky(cov) * inflation
-        self.mean.data = torch.from_numpy(mu)
-        self.scale_tril.data = torch.from_numpy(chol)
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` latents through the layer, float64 (n, dim) (in numpy: less overhead)."""
-        u = rng.standard_normal((n, self.mean.shape[0]))
-        mean = self.mean.detach().numpy()
-        tril = self.scale_tril.detach().numpy()
-        return np.asarray(mean + u @ tril.T)
 
 
 class Learner:
@@ -605,12 +451,8 @@ class Learner:
         """
         mean, sd = self.gp.predict(inputs)
         best = float(np.max(self.gp.predict(self._observed_inputs())[0]))
-        gap = mean - best - self.settings.xi
-        u = gap / sd
-        ei = gap * norm.cdf(u) + sd * norm.pdf(u)
-        log_prior = -0.5 * (zs * zs).sum(axis=1)
-        weight = self.settings.prior_beta / max(self.n_observations, 1)
-        return np.asarray(np.log(np.maximum(ei, 1e-300)) + weight * log_prior)
+        s = self.settings
+        return prior_weighted_log_ei(mean, sd, best, s.xi, zs, s.prior_beta, self.n_observations)
 
     def _first_valid(
         self, order: np.ndarray, rng: np.random.Generator, decoded: np.ndarray | None = None
@@ -704,53 +546,14 @@ class Learner:
         # Unedited: the edit coordinates of a foreign vector are zero.
         return np.concatenate([self._clip(best[None])[0], np.zeros(self.space_dim - self.dim)])
 
-    # -- state ------------------------------------------------------------------------
+    # -- state (choreo.learning.state) ---------------------------------------------------
     def state_dict(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and JSON-able metadata describing the learner completely."""
-        pend_v = np.array(
-            [np.frombuffer(k, dtype=np.uint8) for k in self._pending], dtype=np.uint8
-        )
-        pend_z = np.array(list(self._pending.values()), dtype=np.float64)
-        arrays: dict[str, np.ndarray] = {
-            "latents": self.latents.astype(np.float64),
-            "vectors": self.vectors.astype(np.uint8),
-            "scores": self.scores.astype(np.float64),
-            "pending_vectors": pend_v.reshape(-1, VECTOR_LEN),
-            "pending_latents": pend_z.reshape(-1, self.space_dim),
-            "rejected_vectors": np.array(
-                [np.frombuffer(k, dtype=np.uint8) for k in sorted(self._rejected)], dtype=np.uint8
-            ).reshape(-1, VECTOR_LEN),
-            "adapter_mean": self.adapter.mean.detach().numpy().copy(),
-            "adapter_scale_tril": self.adapter.scale_tril.detach().numpy().copy(),
-            "gp_theta": self.gp.theta.astype(np.float64),
-            "start_vectors": self.starts.astype(np.uint8),
-            "start_points": self._start_points.astype(np.float64),
-        }
-        meta: dict[str, Any] = {
-            "format": STATE_FORMAT,
-            "seed": self.seed,
-            "n_proposed": self.n_proposed,
-            "latent_dim": self.dim,
-            "settings": self.settings.model_dump(mode="json"),
-            "checkpoint": self.checkpoint_path,
-        }
-        return arrays, meta
+        return state_dict(self)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the learner's state to ``path`` (safetensors + JSON metadata; no pickle)."""
-        from safetensors.numpy import save_file
-
-        arrays, meta = self.state_dict()
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        tmp = p.with_name(p.name + ".tmp")
-        save_file(
-            {k: np.ascontiguousarray(v) for k, v in arrays.items()},
-            str(tmp),
-            metadata={"choreo-learner": json.dumps(meta, sort_keys=True)},
-        )
-        os.replace(tmp, p)
-        return p
+        return save_state(self, path)
 
     @classmethod
     def load(
@@ -767,22 +570,8 @@ class Learner:
         InputError
             The file is missing, not a learner state, or does not fit the generator.
         """
-        from safetensors import safe_open
-
-        p = Path(path)
-        if not p.is_file():
-            raise InputError(f"{p}: learner state not found")
-        try:
-            with safe_open(str(p), framework="numpy") as fh:
-                header = fh.metadata() or {}
-                arrays = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118
-            meta = json.loads(header["choreo-learner"])
-        except Exception as exc:
-            raise InputError(f"{p}: not a readable learner state ({exc})") from None
-        formats = (STATE_FORMAT, "choreo-learner/1")
-        if not isinstance(meta, dict) or meta.get("format") not in formats:
-            raise InputError(f"{p}: not a choreo learner state (format {meta.get('format')!r})")
-        return cls.from_state_dict(arrays, meta, checkpoint, cfg, where=str(p))
+        arrays, meta = read_state(path)
+        return cls.from_state_dict(arrays, meta, checkpoint, cfg, where=str(Path(path)))
 
     @classmethod
     def from_state_dict(
@@ -800,29 +589,4 @@ class Learner:
         InputError
             The state does not fit the generator (named with ``where``).
         """
-        p = where
-        settings = saved_settings(meta["settings"], f"{p}: learner settings")
-        ckpt = checkpoint if checkpoint is not None else meta.get("checkpoint")
-        learner = cls(ckpt, seed=int(meta["seed"]), settings=settings, cfg=cfg)
-        if learner.dim != int(meta["latent_dim"]):
-            raise InputError(
-                f"{p}: learner state has latent size {meta['latent_dim']}, "
-                f"the generator {learner.dim}"
-            )
-        if "start_vectors" in arrays:
-            learner.starts = arrays["start_vectors"].reshape(-1, VECTOR_LEN).astype(np.uint8)
-            learner._start_points = arrays["start_points"].reshape(-1, learner.space_dim)
-        learner.latents = arrays["latents"].reshape(-1, learner.space_dim)
-        learner.vectors = arrays["vectors"].reshape(-1, VECTOR_LEN).astype(np.uint8)
-        learner.scores = arrays["scores"].reshape(-1)
-        learner.n_proposed = int(meta["n_proposed"])
-        learner._pending = {
-            v.astype(np.uint8).tobytes(): z
-            for v, z in zip(arrays["pending_vectors"], arrays["pending_latents"], strict=True)
-        }
-        learner._rejected = {
-            v.astype(np.uint8).tobytes()
-            for v in arrays.get("rejected_vectors", np.zeros((0, VECTOR_LEN), np.uint8))
-        }
-        learner._refit()
-        return learner
+        return restore(cls, arrays, meta, checkpoint, cfg, where)
