@@ -1,0 +1,212 @@
+"""Calibration of the synthetic participants and EEG from real Muse recordings.
+
+The recordings in ``../shared/data/muse-mental-state`` (``subject<id>-<state>-<n>.csv``,
+states relaxed / neutral / concentrating) are scored through the live scoring path
+(:func:`choreo.eeg.pipeline.score_recording`): each recording against its subject's
+``neutral-1`` recording as the baseline, then cut into consecutive trials of
+``trial_s`` seconds, each scored as a live trial is
+(:func:`choreo.eeg.feedback.aggregate_arrays`). Three figures come out:
+
+- the frontal relative alpha+theta power (4-12 Hz over 1-40 Hz) of each state;
+- the trial-to-trial SD of a trial score within one state (trial scores minus their
+  recording's mean, pooled; also robust: IQR / 1.349), z units: the participants' noise;
+- the difference between states (whole-recording score, relaxed minus concentrating,
+  per subject), z units: the participants' effect range.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from choreo.errors import InputError
+
+#: ``subject<id>-<state>-<n>.csv``
+NAME = re.compile(r"^subject(?P<subject>\w+?)-(?P<state>[a-z]+)-(?P<n>\d+)\.csv$")
+#: The recording of each subject whose windows make the baseline.
+BASELINE_STATE, BASELINE_SESSION = "neutral", 1
+#: Trial length used by default, s (as the live sessions' trials, ~20 s of scoring).
+DEFAULT_TRIAL_S = 20.0
+
+
+@dataclass(frozen=True)
+class RecordingLevels:
+    """One recording, scored: levels (relative power, 0..1) and scores (z)."""
+
+    file: str
+    subject: str
+    state: str
+    session: int
+    rel_alpha: float
+    rel_theta: float
+    relaxation: float
+    score: float
+    accepted_share: float
+    trial_scores: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibration figures (see the module docstring) and what they come from."""
+
+    trial_s: float
+    recordings: list[RecordingLevels]
+    #: Mean frontal relative alpha+theta per state (over subjects and sessions).
+    relaxation_by_state: dict[str, float]
+    #: Within-state trial-to-trial SD of a trial score, z: plain and robust, and n.
+    trial_sd_z: float
+    trial_robust_sd_z: float
+    n_trials: int
+    #: Relaxed minus concentrating whole-recording score, z, per subject.
+    state_difference_z: dict[str, float]
+
+    @property
+    def mean_state_difference_z(self) -> float:
+        """The difference between states, averaged over subjects (z)."""
+        return float(np.mean(list(self.state_difference_z.values())))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able (NaN -> None)."""
+        d = asdict(self)
+        d["mean_state_difference_z"] = self.mean_state_difference_z
+        return _finite(d)
+
+    def write_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_dict` to ``path``."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(self.to_dict(), indent=1))
+        return p
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def labelled_recordings(data_dir: str | os.PathLike[str]) -> list[tuple[Path, str, str, int]]:
+    """``(path, subject, state, session)`` of each labelled CSV in ``data_dir``, sorted.
+
+    Raises
+    ------
+    InputError
+        No folder, or no ``subject<id>-<state>-<n>.csv`` in it.
+    """
+    d = Path(data_dir)
+    if not d.is_dir():
+        raise InputError(f"{d}: recordings folder not found")
+    out = []
+    for p in sorted(d.glob("*.csv")):
+        m = NAME.match(p.name)
+        if m:
+            out.append((p, m["subject"], m["state"], int(m["n"])))
+    if not out:
+        raise InputError(f"{d}: no subject<id>-<state>-<n>.csv recording")
+    return out
+
+
+def trial_scores(
+    t: np.ndarray, z: np.ndarray, accepted: np.ndarray, trial_s: float, trim: float
+) -> list[float]:
+    """Scores of consecutive ``trial_s`` trials over window end times ``t`` (s), as live."""
+    from choreo.eeg.feedback import aggregate_arrays
+
+    if not len(t):
+        return []
+    out = []
+    start = float(t[0])
+    while start + trial_s <= float(t[-1]) + 1e-9:
+        s = aggregate_arrays(t, z, accepted, start, start + trial_s, trim).score
+        if math.isfinite(s):
+            out.append(float(s))
+        start += trial_s
+    return out
+
+
+def calibrate(
+    data_dir: str | os.PathLike[str], trial_s: float = DEFAULT_TRIAL_S, settings: Any = None
+) -> Calibration:
+    """Score every labelled recording in ``data_dir`` and compute the calibration figures.
+
+    Parameters
+    ----------
+    data_dir
+        Folder of ``subject<id>-<state>-<n>.csv`` muselsl recordings.
+    trial_s
+        Trial length, s.
+    settings
+        :class:`choreo.eeg.settings.EegSettings` (default ``configs/eeg.toml``).
+
+    Raises
+    ------
+    InputError
+        No recordings, or a subject without its ``neutral-1`` baseline recording.
+    """
+    from choreo.eeg.pipeline import score_recording
+    from choreo.eeg.settings import load_eeg_settings
+
+    settings = settings or load_eeg_settings()
+    recs = labelled_recordings(data_dir)
+    baselines = {}
+    for path, subject, state, n in recs:
+        if (state, n) == (BASELINE_STATE, BASELINE_SESSION):
+            whole = score_recording(path, settings=settings)
+            baselines[subject] = whole.baseline_of_all_windows(settings.feedback)
+    levels = []
+    for path, subject, state, n in recs:
+        if subject not in baselines:
+            raise InputError(f"{path}: subject {subject} has no {BASELINE_STATE}-1 recording")
+        r = score_recording(path, baseline=baselines[subject], settings=settings)
+        w = r.windows
+        levels.append(
+            RecordingLevels(
+                file=path.name,
+                subject=subject,
+                state=state,
+                session=n,
+                rel_alpha=r.rel_alpha,
+                rel_theta=r.rel_theta,
+                relaxation=r.relaxation,
+                score=r.trial.score,
+                accepted_share=r.accepted_share,
+                trial_scores=trial_scores(
+                    w.t, w.z, w.frontal_accepted, trial_s, settings.feedback.trim
+                ),
+            )
+        )
+    deviations = np.concatenate(
+        [np.asarray(r.trial_scores) - np.mean(r.trial_scores) for r in levels if r.trial_scores]
+    )
+    q75, q25 = np.percentile(deviations, [75, 25])
+    by_state = {
+        s: float(np.mean([r.relaxation for r in levels if r.state == s]))
+        for s in sorted({r.state for r in levels})
+    }
+    diff = {}
+    for subject in sorted({r.subject for r in levels}):
+        mine = [r for r in levels if r.subject == subject]
+        relaxed = [r.score for r in mine if r.state == "relaxed"]
+        conc = [r.score for r in mine if r.state == "concentrating"]
+        if relaxed and conc:
+            diff[subject] = float(np.mean(relaxed) - np.mean(conc))
+    return Calibration(
+        trial_s=float(trial_s),
+        recordings=levels,
+        relaxation_by_state=by_state,
+        trial_sd_z=float(np.std(deviations, ddof=1)),
+        trial_robust_sd_z=float((q75 - q25) / 1.349),
+        n_trials=int(deviations.size),
+        state_difference_z=diff,
+    )
