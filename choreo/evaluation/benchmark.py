@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -36,13 +35,20 @@ from typing import Any
 
 import numpy as np
 
+from choreo.evaluation import participants as participant_models
 from choreo.evaluation.participants import BUILTIN_PARTICIPANTS, load_participant
 from choreo.evaluation.reference import (
     DEFAULT_CACHE,
     REFERENCE_VERSION,
     Reference,
 )
-from choreo.evaluation.report import _json_safe, plot_curves, print_table, write_json
+from choreo.evaluation.report import (
+    TABLE_WIDTH,
+    _json_safe,
+    plot_curves,
+    print_table,
+    write_json,
+)
 from choreo.evaluation.runner import (
     DEFAULT_METHODS,
     METHODS,
@@ -152,8 +158,8 @@ def run_learning_benchmark(
     for spec in specs:
         load_participant(spec, 0)  # fail early, with the participant's own error
     max_b = budgets[-1]
-    # Piped or logged output gets a table wide enough to stay readable.
-    console = Console() if sys.stdout.isatty() else Console(width=150)
+    # The table is made for a 120-column terminal, piped or not.
+    console = Console(width=TABLE_WIDTH)
     t0 = time.perf_counter()
     seed_list = range(first_seed, first_seed + seeds)
     ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in seed_list]
@@ -270,6 +276,13 @@ def run_learning_benchmark(
             if with_population
             else None,
             "target": TARGET,
+            # The participants' noise and effect range, calibrated on the real Muse
+            # recordings (choreo.evaluation.calibration, bench/bench_calibration.py).
+            "participant_calibration": {
+                "noise_scale_z": participant_models.NOISE_SCALE_Z,
+                "noise_df": participant_models.NOISE_DF,
+                "effect_range_z": participant_models.EFFECT_RANGE_Z,
+            },
             "reference_version": REFERENCE_VERSION,
             "checkpoint": str(checkpoint)
             if checkpoint is not None
