@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,6 +186,8 @@ class LiveSession:
         self.recording: XdfRecording | None = None
         self.samples: list[Any] = []
         self.first_sample_t: float | None = None
+        #: Clock segments read before the run record exists (they go into it).
+        self._early_clock: list[Any] | None = []
         self._last_heartbeat = 0.0
         self._sim_speed = 1.0
 
@@ -251,7 +254,12 @@ class LiveSession:
             ) from None
         self.status.eeg = f"{resolved.name()} ({resolved.type()}, {resolved.nominal_srate():g} Hz)"
         self._connect_bridge()
-        run_tag = f"{self.store.path.name}-{len(self.store.recording_paths()) + 1}"
+        # Unique on the network: two sessions started in the same second (two studios on
+        # one LAN, parallel test runs) would otherwise record each other's markers.
+        run_tag = (
+            f"{self.store.path.name}-{len(self.store.recording_paths()) + 1}-"
+            f"{secrets.token_hex(3)}"
+        )
         self.markers = MarkerOutlet(
             f"choreo-markers-{self.store.path.name}", f"choreo-markers-{run_tag}"
         )
@@ -274,6 +282,7 @@ class LiveSession:
             timeout=q.resolve_timeout_s,
             device=q.device or None,
             dropout_after=q.lost_after_s,
+            clock=q.clock,
         )
         self.pipeline = scoring.build_pipeline(self.source.info, s.scoring, q.device)
         base = next((r for r in self.records if r.get("kind") == "baseline"), None)
@@ -291,6 +300,13 @@ class LiveSession:
             "kind": "run",
             "part": self.recording.path.name if self.recording else None,
             "first_sample_t": self.first_sample_t,
+            # How the stream's stamps were put on the LSL clock; the XDF keeps them raw,
+            # and replay maps them the same way (segments: here and in later "clock" records).
+            "clock": {
+                "domain": self.source.clock.domain,
+                "first_raw": self.source.clock.first_raw,
+                "segments": [seg.as_dict() for seg in self._early_clock or []],
+            },
             "eeg": {
                 "name": info.name,
                 "type": info.type,
@@ -309,6 +325,8 @@ class LiveSession:
             "resumed": any(r.get("kind") == "run" for r in self.records),
         }
         self._append(run)
+        self._early_clock = None
+        self.view.say(self.source.clock.report.describe(info.name))
         self.markers.push("run_start", part=run["part"])
 
     def _connect_bridge(self) -> None:
@@ -392,6 +410,7 @@ class LiveSession:
     def _pump(self, timeout: float) -> int:
         """Read what EEG arrived (waiting up to ``timeout`` s), score it, publish it."""
         chunk = self.source.read(timeout=timeout)
+        self._clock_segments()
         n = 0
         if chunk is not None and chunk.n_samples:
             if self.first_sample_t is None:
@@ -410,6 +429,19 @@ class LiveSession:
         self._heartbeat()
         self.view.refresh()
         return n
+
+    def _clock_segments(self) -> None:
+        """Record changes of the clock mapping (replay applies them); say jumps."""
+        segments = self.source.clock.pop_segments()
+        if self._early_clock is not None:
+            self._early_clock.extend(segments)
+            return
+        for seg in segments:
+            self._append({"kind": "clock", **seg.as_dict(), "t": pylsl.local_clock()})
+            if seg.reason == "jump":
+                self.view.say(
+                    f"[yellow]{self.source.clock.report.describe(self.source.info.name)}[/yellow]"
+                )
 
     def _heartbeat(self) -> None:
         now = time.monotonic()

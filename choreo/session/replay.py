@@ -78,8 +78,22 @@ def _runs(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[dict
     return out
 
 
+def _clock_records(records: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The ``clock`` records after each run record (keyed by the run's id())."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    run: dict[str, Any] | None = None
+    for r in records:
+        if r.get("kind") == "run":
+            run = r
+            out[id(run)] = []
+        elif r.get("kind") == "clock" and run is not None:
+            out[id(run)].append(r)
+    return out
+
+
 def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, Any], list[str]]:
     """Recompute the trial scores of every run; return {trial id: outcome} and problems."""
+    from choreo.eeg.clock import apply_segments
     from choreo.eeg.sources.xdf_file import read_xdf
     from choreo.eeg.stream import Chunk
 
@@ -89,6 +103,7 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
     baseline: dict[str, Any] | None = None
     outcomes: dict[int, Any] = {}
     problems: list[str] = []
+    clock_records = _clock_records(records)
     for run, trials in _runs(records):
         if not run.get("part"):
             problems.append("a run was not recorded ([recording] enabled = false)")
@@ -103,19 +118,24 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
             problems.append(str(exc))
             continue
         first = float(run["first_sample_t"])
-        # The live inlet and LabRecorder correct the sender's clock separately (both ~0 on
-        # one machine, but not bit-equal): find the live first sample by its nearest stamp
-        # and put the whole part on the live clock.
-        i0 = int(np.argmin(np.abs(rec.timestamps - first))) if rec.n_samples else 0
+        clock = run.get("clock") or {}
+        segments = clock.get("segments", []) + clock_records.get(id(run), [])
+        # The live first sample, found by its raw stamp when the stream's clock was mapped.
+        anchor = float(clock["first_raw"]) if segments else first
+        i0 = int(np.argmin(np.abs(rec.timestamps - anchor))) if rec.n_samples else 0
         half_period = 0.5 / rec.info.sfreq
-        if not rec.n_samples or abs(rec.timestamps[i0] - first) > half_period:
+        if not rec.n_samples or abs(rec.timestamps[i0] - anchor) > half_period:
             problems.append(
-                f"{part.name}: the first live sample (t={first:.6f}) is not in the recording; "
+                f"{part.name}: the first live sample (t={anchor:.6f}) is not in the recording; "
                 "scores will differ"
             )
-            delta = 0.0
+            delta, stamps = 0.0, rec.timestamps
         else:
-            delta = first - float(rec.timestamps[i0])
+            # XDF keeps the sender's stamps: put them on the LSL clock as live did.
+            stamps = apply_segments(rec.timestamps, segments, i0)
+            # The live inlet and LabRecorder correct the sender's clock separately (both
+            # ~0 on one machine, but not bit-equal): put the whole part on the live clock.
+            delta = first - float(stamps[i0])
         pipeline = scoring.build_pipeline(rec.info, settings.scoring, settings.eeg.device)
         calibrate_after = None
         if baseline is not None:
@@ -123,7 +143,7 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
         elif baseline_rec is not None:
             calibrate_after = float(baseline_rec["after_t"])
         samples: list[Any] = []
-        data, ts = rec.data, rec.timestamps + delta
+        data, ts = rec.data, stamps + delta
         for j in range(i0, rec.n_samples, REPLAY_CHUNK):
             k = min(j + REPLAY_CHUNK, rec.n_samples)
             new = pipeline.push(Chunk(data[j:k], ts[j:k]))

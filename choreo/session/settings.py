@@ -34,6 +34,9 @@ class EegSettings(StrictModel):
     lost_after_s: float = Field(1.5, gt=0)
     #: How long to wait for a lost stream to come back before stopping the session (s).
     wait_for_return_s: float = Field(600.0, gt=0)
+    #: Stamps on another clock than LSL's (muselsl's default: Unix time) are mapped onto it
+    #: (``map``) or refused (``lsl-only``); see :mod:`choreo.eeg.clock`.
+    clock: Literal["map", "lsl-only"] = "map"
 
 
 class BridgeConnection(StrictModel):

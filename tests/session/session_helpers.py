@@ -91,7 +91,14 @@ class PausableEEG:
     as when a headset loses its radio link.
     """
 
-    def __init__(self, name: str, relaxation: float = 0.5, seed: int = 5) -> None:
+    def __init__(
+        self,
+        name: str,
+        relaxation: float = 0.5,
+        seed: int = 5,
+        clock: str = "lsl",
+        clock_offset: float = 0.0,
+    ) -> None:
         import pylsl
 
         from choreo.eeg.sources.outlet import PacedPublisher
@@ -120,8 +127,22 @@ class PausableEEG:
                     continue
                 yield chunk
 
-        self.publisher = PacedPublisher(self.src.info, chunks(), units="uV")
+        self.publisher = PacedPublisher(
+            self.src.info,
+            chunks(),
+            units="uV",
+            clock=clock,  # type: ignore[arg-type]
+            clock_offset=clock_offset,
+        )
         self.publisher.start()
+
+    def jump_clock_at(self, delay: float, seconds: float) -> None:
+        """In ``delay`` s, shift every later stamp by ``seconds`` (a clock jump)."""
+
+        def jump() -> None:
+            self.publisher.clock_offset += seconds
+
+        threading.Timer(delay, jump).start()
 
     def pause_for(self, seconds: float) -> None:
         """Silence the stream now for ``seconds``."""

@@ -16,6 +16,7 @@ from choreo.eeg.devices import DeviceProfile
 from choreo.eeg.sources.outlet import (
     PacedPublisher,
     PublishStatus,
+    SenderClock,
     publish_synthetic,
     replay_recording,
     status_line,
@@ -70,13 +71,17 @@ def serve_replay(
     source_id: str | None = None,
     device: str | None = None,
     console: Console | None = None,
+    clock: SenderClock = "lsl",
+    clock_offset: float = 0.0,
 ) -> PublishStatus:
     """``choreo replay``: publish a recording on LSL with a status line until it ends."""
     if speed <= 0:
         from choreo.errors import InputError
 
         raise InputError(f"--speed must be positive (got {speed:g})")
-    pub = replay_recording(path, speed, loop, name, source_id, device)
+    pub = replay_recording(
+        path, speed, loop, name, source_id, device, clock=clock, clock_offset=clock_offset
+    )
     return run_publisher(pub, console)
 
 
@@ -90,6 +95,8 @@ def serve_synthetic(
     sweep: float | None = None,
     line_hz: float = 50.0,
     console: Console | None = None,
+    clock: SenderClock = "lsl",
+    clock_offset: float = 0.0,
 ) -> PublishStatus:
     """``choreo synth``: publish synthetic EEG in real time until Ctrl-C (or ``duration``).
 
@@ -120,6 +127,8 @@ def serve_synthetic(
         source_id,
         settings=SynthSettings(line_hz=line_hz),
         duration=duration,
+        clock=clock,
+        clock_offset=clock_offset,
     )
     return run_publisher(pub, console, extra=lambda: f"relax {level['now']:.2f}")
 

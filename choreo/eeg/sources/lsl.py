@@ -14,7 +14,11 @@ Design decisions:
   loses Bluetooth) it would stamp the first samples after the gap as if no
   time had passed and take minutes to catch up. Band power spaces samples
   by the nominal rate and uses timestamps only to place windows in time, so
-  the sender's stamps (corrected) are the honest choice. ``proc_monotonize``
+  the sender's stamps (corrected) are the honest choice.
+- Clock domain: senders stamp with the LSL clock, Unix time (muselsl's
+  default) or a clock of their own; :class:`~choreo.eeg.clock.StreamClock`
+  finds which from stamps vs. arrival and maps every chunk onto the LSL clock
+  (:attr:`LslSource.clock` holds the mapping; a recorder keeps the raw stamps). ``proc_monotonize``
   is off too; instead a stamp earlier than the one before it (sender jitter)
   is raised to it, so that chunks keep non-decreasing time.
 - Dropouts: when no sample has arrived for ``dropout_after`` seconds the
@@ -37,6 +41,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from choreo.eeg.clock import ClockPolicy, StreamClock
 from choreo.eeg.devices import DeviceProfile, declared_channels, in_microvolts, load_device
 from choreo.eeg.stream import Chunk, SourceBase, StreamEvent, StreamInfo
 from choreo.errors import StreamError
@@ -174,11 +179,15 @@ class LslSource(SourceBase):
         Seconds the inlet buffers when the reader falls behind.
     on_event
         Called with each :class:`StreamEvent` (from the reading thread).
+    clock
+        ``"map"`` puts stamps of any clock domain on the LSL clock; ``"lsl-only"``
+        refuses stamps that are not on it (see :class:`~choreo.eeg.clock.StreamClock`).
 
     Raises
     ------
     StreamError
-        When the stream is not found, has no numeric samples, or no metadata arrives.
+        When the stream is not found, has no numeric samples, or no metadata arrives;
+        from :meth:`read`, when its timestamps are unusable (naming the fix).
     """
 
     def __init__(
@@ -193,6 +202,7 @@ class LslSource(SourceBase):
         dropout_after: float = 2.0,
         max_buffered: int = 360,
         on_event: Callable[[StreamEvent], None] | None = None,
+        clock: ClockPolicy = "map",
     ) -> None:
         import pylsl
 
@@ -208,6 +218,9 @@ class LslSource(SourceBase):
         if resolved.channel_format() == pylsl.cf_string:
             raise StreamError(f"LSL stream '{resolved.name()}' carries strings, not EEG samples")
         self._open_inlet(resolved, timeout)
+        self.clock = StreamClock(self._info.name, self._info.sfreq, clock)
+        self._arrival = 0.0
+        self._fresh = True
         self.samples_received = 0
         self._last_data = time.monotonic()
         self._last_stamp = -np.inf
@@ -274,6 +287,9 @@ class LslSource(SourceBase):
             self._inlet = None
             return 0
         self._stamps = stamps
+        self._arrival = self._pylsl.local_clock()
+        # A full buffer or more samples waiting: a backlog, whose age says nothing of the clock.
+        self._fresh = len(stamps) < self._buf.shape[0] and not self._inlet.samples_available()
         return len(stamps)
 
     def _try_reopen(self, timeout: float) -> None:
@@ -334,7 +350,9 @@ class LslSource(SourceBase):
         self.samples_received += n
         data = self._buf[:n].astype(np.float64)
         data *= self._scale
-        stamps = np.array(self._stamps, dtype=np.float64)
+        stamps = self.clock.map(
+            np.array(self._stamps, dtype=np.float64), self._arrival, self._fresh
+        )
         # Chunks promise non-decreasing time; a sender's jitter can break that.
         if stamps[0] < self._last_stamp or np.any(np.diff(stamps) < 0):
             stamps = np.maximum.accumulate(np.maximum(stamps, self._last_stamp))
