@@ -101,8 +101,25 @@ def synth(
 @app.command()
 def streams(
     timeout: Annotated[float, typer.Option(help="Seconds to look for streams.")] = 2.0,
+    check: Annotated[
+        str | None,
+        typer.Option(
+            help="Diagnose this stream (name or source_id): rate, jitter, drops, clock, "
+            "labels, units, frontal channels; exit 1 on a failed item."
+        ),
+    ] = None,
+    seconds: Annotated[float, typer.Option(help="With --check: seconds to read.")] = 5.0,
+    device: Annotated[
+        str | None, typer.Option(help="With --check: device profile name or TOML path.")
+    ] = None,
 ) -> None:
     """List the LSL streams on the network (name, type, channels, rate, source_id, host)."""
-    from choreo.eeg.sources.console import show_streams
+    from choreo.eeg.sources.console import show_check, show_streams
 
-    show_streams(timeout)
+    if check is None:
+        show_streams(timeout)
+        return
+    if seconds <= 0:
+        raise InputError(f"--seconds must be positive (got {seconds:g})")
+    if show_check(check, seconds, max(timeout, 5.0), device).verdict == "fail":
+        raise typer.Exit(1)

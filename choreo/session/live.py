@@ -177,6 +177,7 @@ class LiveSession:
         self.view.status = self.status
         self.records = store.records()
         self.source: Any = None
+        self.observer: Any = None
         self.pipeline: Any = None
         self.client: Any = None
         self.bridge: Any = None
@@ -199,6 +200,7 @@ class LiveSession:
         with self.view:
             try:
                 self._connect()
+                self._check_stream()
                 if not any(r.get("kind") == "baseline" for r in self.records):
                     self._check_quality()
                     self._baseline()
@@ -284,6 +286,7 @@ class LiveSession:
             dropout_after=q.lost_after_s,
             clock=q.clock,
         )
+        self.observer = self.source.observer()
         self.pipeline = scoring.build_pipeline(self.source.info, s.scoring, q.device)
         base = next((r for r in self.records if r.get("kind") == "baseline"), None)
         if base is not None:  # resume: the first run's baseline, before any sample is pushed
@@ -413,6 +416,7 @@ class LiveSession:
         self._clock_segments()
         n = 0
         if chunk is not None and chunk.n_samples:
+            self.observer.observe(chunk)
             if self.first_sample_t is None:
                 self.first_sample_t = float(chunk.timestamps[0])
             new = self.pipeline.push(chunk)
@@ -472,6 +476,25 @@ class LiveSession:
         self.status.message = ""
 
     # ================================================================ quality, baseline
+    def _check_stream(self) -> None:
+        """The stream's diagnosis (as ``choreo streams --check``) into meta.json and the log."""
+        need = self.settings.eeg.check_s
+        self.status.phase = "stream check"
+        self.status.message = f"rate, drops, clock and labels over {need:g} s"
+        while self.observer.seconds < need:
+            self._pump(0.1)
+            if self._eeg_lost():
+                self._wait_for_eeg()
+            self.status.progress = min(1.0, self.observer.seconds / need)
+        diag = self.observer.diagnosis()
+        self._append({"kind": "stream_check", **diag.as_dict()})
+        self.store.update_meta(stream_check=diag.as_dict())
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}[diag.verdict]
+        self.view.say(f"[{colour}]{diag.summary()}[/{colour}]")
+        for f in diag.problems():
+            if f.advice:
+                self.view.say(f"  {f.item}: {f.advice}")
+
     def _check_quality(self) -> None:
         q = self.settings.quality
         if not q.check:

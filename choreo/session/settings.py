@@ -37,6 +37,9 @@ class EegSettings(StrictModel):
     #: Stamps on another clock than LSL's (muselsl's default: Unix time) are mapped onto it
     #: (``map``) or refused (``lsl-only``); see :mod:`choreo.eeg.clock`.
     clock: Literal["map", "lsl-only"] = "map"
+    #: Seconds of the stream diagnosed before the baseline (rate, drops, clock, labels);
+    #: the verdicts land in meta.json.
+    check_s: float = Field(3.0, gt=0)
 
 
 class BridgeConnection(StrictModel):

@@ -42,6 +42,11 @@ def test_every_clock_domain_scores_every_trial_and_replays(  # type: ignore[no-u
     (run,) = [r for r in store.records() if r["kind"] == "run"]
     assert run["clock"]["domain"] == domain
     assert run["clock"]["segments"][0]["reason"] == "start"
+    # The stream's diagnosis before the baseline is in meta.json, the clock named.
+    check = {f["item"]: f for f in store.meta()["stream_check"]["findings"]}
+    assert check["clock"]["verdict"] == "warn"
+    assert check["rate"]["verdict"] == "ok"
+    assert check["frontal"]["value"] == "AF7, AF8"
     # first_sample_t is on the LSL clock, whatever the sender stamped.
     baseline = next(r for r in store.records() if r["kind"] == "baseline")
     assert 0 < baseline["start"] - run["first_sample_t"] < 30

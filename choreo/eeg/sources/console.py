@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.live import Live
@@ -22,6 +23,9 @@ from choreo.eeg.sources.outlet import (
     status_line,
 )
 from choreo.eeg.sources.synthetic import SynthSettings
+
+if TYPE_CHECKING:
+    from choreo.eeg.diagnosis import StreamDiagnosis
 
 
 def run_publisher(
@@ -174,3 +178,48 @@ def show_streams(timeout: float = 2.0, console: Console | None = None) -> list[S
         table.add_row(r.name, r.type, str(r.n_channels), rate, r.source_id, r.hostname)
     console.print(table)
     return rows
+
+
+_VERDICT_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+
+
+def show_check(
+    name: str,
+    seconds: float = 5.0,
+    timeout: float = 5.0,
+    device: str | None = None,
+    console: Console | None = None,
+) -> StreamDiagnosis:
+    """``choreo streams --check NAME``: read the stream for ``seconds``, print the verdicts.
+
+    ``NAME`` is matched against the stream's name, or else its source_id.
+    """
+    from rich.progress import Progress
+
+    from choreo.eeg.diagnosis import check_stream
+    from choreo.eeg.sources.lsl import resolve_stream
+    from choreo.errors import StreamError
+
+    console = console or Console()
+    try:
+        resolve_stream(name=name, type=None, timeout=timeout)
+        query: dict[str, str | None] = {"name": name, "type": None}
+    except StreamError:
+        query = {"source_id": name, "type": None}  # raises below, naming it, if absent too
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"reading '{name}' for {seconds:g} s", total=seconds)
+        diag = check_stream(
+            **query,
+            seconds=seconds,
+            timeout=timeout,
+            device=device,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    table = Table(title=f"stream '{diag.stream}' over {diag.seconds:.1f} s: {diag.verdict}")
+    for col in ("item", "verdict", "value", "advice"):
+        table.add_column(col)
+    for f in diag.findings:
+        style = _VERDICT_STYLE[f.verdict]
+        table.add_row(f.item, Text(f.verdict, style=style), f.value, f.advice)
+    console.print(table)
+    return diag

@@ -37,7 +37,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -45,6 +45,9 @@ from choreo.eeg.clock import ClockPolicy, StreamClock
 from choreo.eeg.devices import DeviceProfile, declared_channels, in_microvolts, load_device
 from choreo.eeg.stream import Chunk, SourceBase, StreamEvent, StreamInfo
 from choreo.errors import StreamError
+
+if TYPE_CHECKING:
+    from choreo.eeg.diagnosis import StreamObserver
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +142,8 @@ def resolve_stream(
 
 def _stream_info(
     lsl_info: Any, device: str | DeviceProfile | None
-) -> tuple[StreamInfo, DeviceProfile, np.ndarray]:
-    """Our :class:`StreamInfo` (units uV), the profile, and the per-channel scale to uV."""
+) -> tuple[StreamInfo, StreamInfo, DeviceProfile, np.ndarray]:
+    """The stream as declared, as handed out (units uV), the profile, the scale to uV."""
     ch_names, units = declared_channels(
         lsl_info.get_channel_labels() or [],
         lsl_info.get_channel_units() or [],
@@ -158,7 +161,7 @@ def _stream_info(
         hostname=lsl_info.hostname(),
     )
     profile = load_device(device) if device is not None else None
-    return in_microvolts(declared, profile, f"LSL stream '{declared.name}'")
+    return declared, *in_microvolts(declared, profile, f"LSL stream '{declared.name}'")
 
 
 class LslSource(SourceBase):
@@ -240,7 +243,7 @@ class LslSource(SourceBase):
             raise StreamError(
                 f"LSL stream '{resolved.name()}' sent no metadata within {timeout:g} s"
             ) from None
-        self._info, self.profile, self._scale = _stream_info(full, self._device)
+        self.declared, self._info, self.profile, self._scale = _stream_info(full, self._device)
         # Room for one second (at least 1024 samples) per pull, in the stream's dtype.
         n_buf = max(1024, int(self._info.sfreq) + 1)
         self._buf = np.empty((n_buf, self._info.n_channels), dtype=self._inlet.np_dtype)
@@ -255,6 +258,12 @@ class LslSource(SourceBase):
     def info(self) -> StreamInfo:
         """The stream description (units uV, device profile matched)."""
         return self._info
+
+    def observer(self) -> StreamObserver:
+        """A :class:`~choreo.eeg.diagnosis.StreamObserver` of this stream (feed it chunks)."""
+        from choreo.eeg.diagnosis import StreamObserver
+
+        return StreamObserver(self._info, self.declared, self.profile, self.clock.report)
 
     def _event(self, kind: Literal["dropout", "recovered"], detail: str) -> None:
         ev = StreamEvent(kind, self._pylsl.local_clock(), detail)
