@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,9 +183,18 @@ class FeedbackPipeline:
             e1, e2, e2, e2, e2, e2.astype(bool), e2.astype(np.uint8), e1, e1, e1,
             np.empty(0, dtype=bool), e1, e1, e1,
         )  # fmt: skip
+        #: Optional gate ``gate(t_end, window_s) -> bool array``: windows it marks (head
+        #: movement, :mod:`choreo.eeg.motion`) count as rejected on every frontal channel.
+        self.gate: Callable[[FloatArray, float], NDArray[np.bool_]] | None = None
+        self._gated: list[float] = []
         self._recent_counts = np.zeros(self._span)
         self._recent_total = 0.0
         self._n_seen = 0
+
+    def pop_gated(self) -> list[float]:
+        """End times (s) of the windows the gate left out since the last call."""
+        out, self._gated = self._gated, []
+        return out
 
     # ------------------------------------------------------------------ baseline
     @property
@@ -249,6 +258,11 @@ class FeedbackPipeline:
         self.tracker.update(bp, q)
         fp = self._fpos
         acc_f = q.accepted[:, fp]
+        if self.gate is not None:
+            moving = self.gate(bp.t, self.bandpower.plan.window_s)
+            if moving.any():
+                acc_f = acc_f & ~moving[:, None]
+                self._gated.extend(bp.t[moving].tolist())
         rel_a, rel_t = bp.rel_alpha[:, fp], bp.rel_theta[:, fp]
         ri_ch = rel_a + rel_t
         self._hist_t.append(bp.t)

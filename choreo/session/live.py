@@ -177,6 +177,7 @@ class LiveSession:
         self.view.status = self.status
         self.records = store.records()
         self.source: Any = None
+        self.motion: Any = None
         self.observer: Any = None
         self.pipeline: Any = None
         self.client: Any = None
@@ -266,11 +267,18 @@ class LiveSession:
             f"choreo-markers-{self.store.path.name}", f"choreo-markers-{run_tag}"
         )
         self.feedback = self._open_feedback(run_tag)
+        if s.motion.enabled:
+            from choreo.eeg.motion import MotionSource
+
+            self.motion = MotionSource(s.motion.name or resolved.name(), s.motion)
+            self.view.say(f"head movement gating on '{self.motion.name}' ({s.motion.type})")
         if s.recording.enabled:
             selectors = [
                 {"name": resolved.name(), "source_id": resolved.source_id()},
                 self.markers.selector,
             ]
+            if self.motion is not None:
+                selectors.append(self.motion.selector)
             if self.feedback is not None and getattr(self.feedback, "selector", None):
                 selectors.append(self.feedback.selector)
             self.recording = XdfRecording(
@@ -288,6 +296,8 @@ class LiveSession:
         )
         self.observer = self.source.observer()
         self.pipeline = scoring.build_pipeline(self.source.info, s.scoring, q.device)
+        if self.motion is not None:
+            self.pipeline.gate = self.motion.detector
         base = next((r for r in self.records if r.get("kind") == "baseline"), None)
         if base is not None:  # resume: the first run's baseline, before any sample is pushed
             scoring.restore_baseline(self.pipeline, base["baseline"])
@@ -320,6 +330,7 @@ class LiveSession:
             },
             "markers": self.markers.selector,
             "feedback": getattr(self.feedback, "selector", None),
+            "motion": self.motion.selector if self.motion is not None else None,
             "bridge": {
                 "host": s.bridge.host,
                 "port": s.bridge.port,
@@ -414,12 +425,17 @@ class LiveSession:
         """Read what EEG arrived (waiting up to ``timeout`` s), score it, publish it."""
         chunk = self.source.read(timeout=timeout)
         self._clock_segments()
+        if self.motion is not None:
+            self.motion.pump()  # before the EEG is scored: the gate sees the latest motion
         n = 0
         if chunk is not None and chunk.n_samples:
             self.observer.observe(chunk)
             if self.first_sample_t is None:
                 self.first_sample_t = float(chunk.timestamps[0])
             new = self.pipeline.push(chunk)
+            gated = self.pipeline.pop_gated()
+            if gated:  # replay leaves out the same windows (RecordedGate)
+                self._append({"kind": "motion", "gated_t": gated})
             n = len(new)
             if new:
                 self.samples.extend(new)
@@ -914,6 +930,7 @@ class LiveSession:
             ("record", lambda: self._append({"kind": "end", "reason": reason})),
             ("recording", closer(self.recording, "stop")),
             ("source", closer(self.source, "close")),
+            ("motion", closer(self.motion, "close")),
             ("feedback", closer(self.feedback, "close")),
             ("markers", closer(self.markers, "close")),
             ("client", closer(self.client, "close")),

@@ -94,6 +94,7 @@ def _clock_records(records: list[dict[str, Any]]) -> dict[int, list[dict[str, An
 def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, Any], list[str]]:
     """Recompute the trial scores of every run; return {trial id: outcome} and problems."""
     from choreo.eeg.clock import apply_segments
+    from choreo.eeg.motion import RecordedGate
     from choreo.eeg.sources.xdf_file import read_xdf
     from choreo.eeg.stream import Chunk
 
@@ -104,6 +105,7 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
     outcomes: dict[int, Any] = {}
     problems: list[str] = []
     clock_records = _clock_records(records)
+    gated_t = [t for r in records if r.get("kind") == "motion" for t in r["gated_t"]]
     for run, trials in _runs(records):
         if not run.get("part"):
             problems.append("a run was not recorded ([recording] enabled = false)")
@@ -137,6 +139,8 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
             # ~0 on one machine, but not bit-equal): put the whole part on the live clock.
             delta = first - float(stamps[i0])
         pipeline = scoring.build_pipeline(rec.info, settings.scoring, settings.eeg.device)
+        if gated_t:  # the windows live left out for head movement, found by their time
+            pipeline.gate = RecordedGate(gated_t, scoring.hop_s(pipeline) / 4)
         calibrate_after = None
         if baseline is not None:
             scoring.restore_baseline(pipeline, baseline)

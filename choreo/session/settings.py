@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from choreo.config import CONFIG_DIR, StrictModel, load_toml
+from choreo.eeg.motion import MotionSettings
 
 #: The shipped settings of a live session and of the demo.
 DEFAULT_SESSION_CONFIG = CONFIG_DIR / "session.toml"
@@ -147,6 +148,8 @@ class SessionSettings(StrictModel):
     scoring: dict[str, Any] = Field(default_factory=dict)
     feedback: FeedbackOutput = FeedbackOutput()
     recording: RecordingSettings = RecordingSettings()
+    #: Head-movement gating from the headset's motion stream (off by default).
+    motion: MotionSettings = MotionSettings()
     #: Show the rich live view (off in tests).
     view: bool = True
 

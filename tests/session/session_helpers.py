@@ -183,3 +183,45 @@ def fast_settings(
         learner=LearnerConnection(checkpoint=PRIOR, seed=3),
         **over,  # type: ignore[arg-type]
     )
+
+
+class AccOutlet:
+    """A Muse-like accelerometer on LSL (type ACC, X/Y/Z in g, 52 Hz, Unix stamps as
+    muselsl sends them), resting until :meth:`shake_for` shakes the head sideways."""
+
+    def __init__(self, name: str, source_id: str) -> None:
+        import numpy as np
+        import pylsl
+
+        info = pylsl.StreamInfo(name, "ACC", 3, 52.0, pylsl.cf_float32, source_id)
+        chans = info.desc().append_child("channels")
+        for label in ("X", "Y", "Z"):
+            chans.append_child("channel").append_child_value("label", label)
+        self.outlet = pylsl.StreamOutlet(info)
+        self.shaking_until = 0.0
+        self._stop = threading.Event()
+        self._rng = np.random.default_rng(0)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import numpy as np
+
+        k = 0
+        while not self._stop.wait(4 / 52.0):  # muselsl: 4 samples per packet
+            now = time.time()
+            stamps = now - (3 - np.arange(4)) / 52.0
+            x = self._rng.normal(0, 0.005, (4, 3))
+            x[:, 2] += 1.0
+            if time.monotonic() < self.shaking_until:
+                x[:, 0] += 0.4 * np.sin(2 * np.pi * 3 * (k + np.arange(4)) / 52.0)
+            k += 4
+            self.outlet.push_chunk(x.astype(np.float32), stamps.tolist())
+
+    def shake_for(self, seconds: float) -> None:
+        """Shake the head from now for ``seconds``."""
+        self.shaking_until = time.monotonic() + seconds
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
