@@ -269,6 +269,9 @@ def monitor_source(
                         state.message = f"recovered: {ev.detail}"
                 state.status = str(getattr(source, "status", "ok"))
                 if chunk is not None and chunk.n_samples:
+                    clock = getattr(source, "clock", None)  # live: say how time is mapped
+                    if clock is not None and clock.pop_segments() and not state.message:
+                        state.message = clock.report.describe(info.name)
                     state.samples += chunk.n_samples
                     _take(state, pipeline.push_windows(chunk), pipeline)
                 now = time.monotonic()
