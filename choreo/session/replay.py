@@ -196,17 +196,9 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
 
 def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
     """Re-run the learner from the recorded scores; return {trial id: proposed vector}."""
-    from choreo.learning.learner import Learner, saved_settings
-    from choreo.session.starts import recorded_starts
+    from choreo.session.learner_setup import build_learner
 
-    settings = store.settings()
-    ls = settings.learner
-    learner = Learner(
-        ls.checkpoint,
-        seed=ls.seed,
-        settings=saved_settings(ls.settings, f"{store.path}: [learner.settings]"),
-        starts=recorded_starts(store.meta(), str(store.path / "meta.json")),
-    )
+    learner = build_learner(store)
     proposals: dict[int, np.ndarray] = {}
     for r in store.trials():
         if r.get("proposed"):
@@ -222,7 +214,7 @@ def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
 
 def _environment_changes(store: SessionStore) -> list[str]:
     """What differs from the live run and can change the numbers: prior, versions."""
-    from choreo.session.live import file_sha256, versions
+    from choreo.provenance import file_sha256, versions
 
     meta = store.meta()
     out = []
