@@ -543,7 +543,7 @@ def score_recording(
         A :class:`Baseline`, a baseline JSON or recording to take one from, or
         None: the first ``feedback.calibration_s`` seconds of this recording.
     settings
-        EEG processing settings (default: ``configs/eeg.toml``).
+        EEG processing settings (default: ``choreo/configs/eeg.toml``).
 
     Raises
     ------

@@ -257,7 +257,8 @@ def run_learning_benchmark(
             f"{timing['learner_update_s']['median'] * 1e3:.1f} ms, max "
             f"{timing['learner_update_s']['max'] * 1e3:.1f} ms"
         )
-    from choreo.prior.checkpoint import load_checkpoint
+    from choreo.prior.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from choreo.resources import locate
 
     ckpt_meta = load_checkpoint(ckpt_path)[2]
     doc: dict[str, Any] = {
@@ -284,9 +285,9 @@ def run_learning_benchmark(
                 "effect_range_z": participant_models.EFFECT_RANGE_Z,
             },
             "reference_version": REFERENCE_VERSION,
-            "checkpoint": str(checkpoint)
-            if checkpoint is not None
-            else "models/prior.safetensors",
+            "checkpoint": str(
+                locate(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+            ),
             "checkpoint_file_sha256": ckpt_sha,
             "checkpoint_tensors_sha256": ckpt_meta.tensors_sha256,
             "checkpoint_created_utc": ckpt_meta.created_utc,

@@ -147,7 +147,7 @@ def calibrate(
     trial_s
         Trial length, s.
     settings
-        :class:`choreo.eeg.settings.EegSettings` (default ``configs/eeg.toml``).
+        :class:`choreo.eeg.settings.EegSettings` (default ``choreo/configs/eeg.toml``).
 
     Raises
     ------

@@ -131,8 +131,9 @@ def _pinned_checkpoint(checkpoint: str | os.PathLike[str] | None) -> tuple[Path,
     import tempfile
 
     from choreo.prior.checkpoint import DEFAULT_CHECKPOINT
+    from choreo.resources import locate
 
-    src = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+    src = locate(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     if not src.is_file():
         from choreo.errors import InputError
 

@@ -147,7 +147,7 @@ class Learner:
     Parameters
     ----------
     checkpoint : path or Generator, optional
-        The pretrained GAN prior (default ``models/prior.safetensors``), or a
+        The pretrained GAN prior (default ``choreo/models/prior.safetensors``), or a
         generator already loaded.
     seed : int
         Seeds every random choice (with the number of observations and proposals).

@@ -181,7 +181,7 @@ def train_prior(
     settings : GanSettings
         Model shapes, corpus and training settings (seed included).
     out_path : path, optional
-        Where to write the ``.safetensors`` (default ``models/prior.safetensors``);
+        Where to write the ``.safetensors`` (default ``choreo/models/prior.safetensors``);
         a ``.json`` copy of the metadata goes beside it.
     progress : bool
         Show rich progress bars and print the validity/diversity table at the end.
