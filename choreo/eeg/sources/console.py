@@ -7,11 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
-
 from choreo.eeg.devices import DeviceProfile
 from choreo.eeg.sources.outlet import (
     PacedPublisher,
@@ -21,6 +16,7 @@ from choreo.eeg.sources.outlet import (
     status_line,
 )
 from choreo.eeg.sources.synthetic import SynthSettings
+from choreo.ui.console import Console, live_display, make_console
 
 
 def run_publisher(
@@ -34,21 +30,21 @@ def run_publisher(
     Ctrl-C is the normal way to stop a live publisher, so it ends the run
     quietly (the outlet is withdrawn) instead of raising.
     """
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     start = time.monotonic()
     stopped = False
     pub.start()
     try:
-        with Live(Text(""), console=console, refresh_per_second=4, transient=False) as live:
+        with live_display("", console, refresh_per_second=4) as live:
             try:
                 while not pub.status.finished:
                     line = status_line(pub, time.monotonic() - start, extra)
-                    live.update(Text(line, no_wrap=True))
+                    live.update(line)
                     time.sleep(refresh_s)
             except KeyboardInterrupt:
                 stopped = True
             line = status_line(pub, time.monotonic() - start, extra)
-            live.update(Text(line, no_wrap=True))
+            live.update(line)
     finally:
         pub.stop()
     if not console.is_terminal:
@@ -152,16 +148,12 @@ def list_streams(timeout: float = 2.0) -> list[StreamSummary]:
 
 def show_streams(timeout: float = 2.0, console: Console | None = None) -> list[StreamSummary]:
     """Print the streams on the network as a table; returns them."""
-    console = console or Console()
+    from choreo.ui.eeg_view import streams_table
+
+    console = console or make_console()
     rows = list_streams(timeout)
     if not rows:
         console.print(f"no LSL streams found within {timeout:g} s")
         return rows
-    table = Table(title=f"LSL streams ({len(rows)})")
-    for col in ("name", "type", "channels", "rate (Hz)", "source_id", "host"):
-        table.add_column(col, justify="right" if col in ("channels", "rate (Hz)") else "left")
-    for r in rows:
-        rate = f"{r.sfreq:g}" if r.sfreq > 0 else "irregular"
-        table.add_row(r.name, r.type, str(r.n_channels), rate, r.source_id, r.hostname)
-    console.print(table)
+    console.print(streams_table(rows))
     return rows
