@@ -20,7 +20,8 @@ from choreo.ui.console import Console, live_display, make_console
 from choreo.ui.eeg_view import monitor_view, score_table
 
 if TYPE_CHECKING:
-    from choreo.eeg.pipeline import FeedbackPipeline, PipelineWindows, ScoreResult
+    from choreo.eeg.offline_scoring import ScoreResult
+    from choreo.eeg.pipeline import FeedbackPipeline, PipelineWindows
     from choreo.eeg.stream import ChunkSource
 
 
@@ -36,7 +37,7 @@ def run_score_command(
     console: Console | None = None,
 ) -> ScoreResult:
     """``choreo score``: score a file, print the table, write JSON / PNG / baseline."""
-    from choreo.eeg.pipeline import score_recording
+    from choreo.eeg.offline_scoring import score_recording
 
     console = console or make_console()
     settings = load_eeg_settings(config)

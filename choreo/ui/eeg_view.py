@@ -21,7 +21,8 @@ from choreo.ui.sparkline import sparkline
 
 if TYPE_CHECKING:
     from choreo.eeg.monitor import MonitorState
-    from choreo.eeg.pipeline import FeedbackPipeline, ScoreResult
+    from choreo.eeg.offline_scoring import ScoreResult
+    from choreo.eeg.pipeline import FeedbackPipeline
     from choreo.eeg.sources.console import StreamSummary
 
 LEVEL_STYLE = {"good": "bold green", "medium": "yellow", "bad": "bold red", "none": "dim"}
