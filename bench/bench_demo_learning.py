@@ -86,6 +86,9 @@ def main(sessions: list[Path], json_path: Path) -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sessions", type=Path, nargs="*", default=None)

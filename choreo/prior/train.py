@@ -195,13 +195,13 @@ def train_prior(
         The checkpoint path, its metadata (figures included) and the wall time, s.
     """
     from choreo.robot.config import load_robot_config
+    from choreo.runtime import limited_threads
     from choreo.ui.console import make_console, progress_bar
 
     t0 = time.perf_counter()
     cfg = robot if robot is not None else load_robot_config()
     tr = settings.training
     out = Path(out_path) if out_path is not None else DEFAULT_CHECKPOINT
-    torch.set_num_threads(tr.threads)
     console = console or make_console(stderr=True)
     bar = progress_bar(
         console,
@@ -210,7 +210,8 @@ def train_prior(
         trailing=("{task.fields[info]}",),
         disable=not progress,
     )
-    with bar as bars:
+    # torch's threads for this run only (``[training] threads``); the BLAS is left alone.
+    with limited_threads(tr.threads, blas=False), bar as bars:
         # 1. corpus
         task = bars.add_task("corpus (checked)", total=settings.corpus.size, info="")
         t_corpus = time.perf_counter()

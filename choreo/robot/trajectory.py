@@ -29,8 +29,8 @@ Positions in deg, velocities in deg/s, accelerations in deg/s^2, times in s from
 plan's start.
 
 A plan's arrays are a few MB; a process that plans on the clock should keep freed
-memory for reuse (:func:`choreo.robot.realtime.keep_freed_memory`, about halves the
-CPU time of a check), which the bridge and RSI processes do at start-up.
+memory for reuse (:func:`choreo.runtime.keep_freed_memory`, about halves the CPU time
+of a check), which every entry point asks for (:func:`choreo.runtime.configure_process`).
 """
 
 from __future__ import annotations
