@@ -36,7 +36,7 @@ def session_command(
     """Run a live session: headset over LSL, robot bridge over OSC, the learner in between."""
     from choreo.session.live import run_session
     from choreo.session.settings import load_session_settings
-    from choreo.session.summary import print_session_result
+    from choreo.ui.session_summary import print_session_result
 
     settings = (
         None
@@ -53,7 +53,7 @@ def demo_command(
 ) -> None:
     """The whole loop without hardware: synthetic participant, simulated robot, real learning."""
     from choreo.session.demo import run_demo
-    from choreo.session.summary import print_demo_result
+    from choreo.ui.session_summary import print_demo_result
 
     print_demo_result(run_demo(config, trials=trials))
 
@@ -64,7 +64,7 @@ def replay_session_command(
     tolerance: Annotated[float, typer.Option(help="Largest score difference that agrees.")] = 1e-6,
 ) -> None:
     """Recompute a session's scores from its XDF and re-run its learner; compare with live."""
-    from choreo.session.summary import print_replay_result, replay_with_progress
+    from choreo.ui.session_summary import print_replay_result, replay_with_progress
 
     result = replay_with_progress(directory, tolerance)
     print_replay_result(result)
@@ -78,6 +78,6 @@ def report_command(
 ) -> None:
     """Write a session's plots and HTML page to DIR/report/."""
     from choreo.session.report import make_report
-    from choreo.session.summary import print_report
+    from choreo.ui.session_summary import print_report
 
     print_report(make_report(directory))

@@ -31,13 +31,14 @@ from choreo.config import StrictModel, format_validation_error
 from choreo.errors import InputError
 from choreo.prior.model import Critic, Generator
 from choreo.prior.settings import GanSettings, ModelSettings
+from choreo.resources import locate, model_dir
 
 if TYPE_CHECKING:
     from choreo.robot.config import RobotConfig
 
 FORMAT = "choreo-gan-prior/1"
 #: The shipped, pretrained prior.
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "prior.safetensors"
+DEFAULT_CHECKPOINT = model_dir() / "prior.safetensors"
 
 
 class RobotFingerprint(StrictModel):
@@ -208,7 +209,8 @@ def load_checkpoint(
     Parameters
     ----------
     path : path, optional
-        The ``.safetensors`` file; default the shipped ``models/prior.safetensors``.
+        The ``.safetensors`` file; default the shipped ``choreo/models/prior.safetensors``;
+        ``models/...`` names a shipped file (:func:`choreo.resources.locate`).
     expected_model : ModelSettings, optional
         Shapes the caller needs; any difference (latent size, architecture,
         widths) is refused.
@@ -223,7 +225,7 @@ def load_checkpoint(
     InputError
         Missing, corrupt or truncated file, or a mismatch (named).
     """
-    p = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    p = locate(path) if path is not None else DEFAULT_CHECKPOINT
     meta, tensors = _read(p)
     if expected_model is not None and meta.model != expected_model:
         raise InputError(
@@ -261,7 +263,7 @@ def load_generator(
 ) -> tuple[Generator, CheckpointMeta]:
     """The learner's entry point: ``(Generator, metadata)`` from ``path``.
 
-    ``path`` defaults to the shipped prior, ``models/prior.safetensors``.
+    ``path`` defaults to the shipped prior, ``choreo/models/prior.safetensors``.
 
     See :func:`load_checkpoint` for the checks made.
     """

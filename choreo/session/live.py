@@ -44,7 +44,7 @@ from choreo.session.markers import FeedbackOutlet, MarkerOutlet
 from choreo.session.recording import XdfRecording
 from choreo.session.settings import SessionSettings
 from choreo.session.store import SessionStore, fsync_path
-from choreo.session.view import SessionStatus, SessionView
+from choreo.ui.session_view import SessionStatus, SessionView
 
 #: The baseline block is extended at most this many times its length when too noisy.
 MAX_BASELINE_EXTENSIONS = 4

@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from choreo.resources import model_dir
 from choreo.session.demo import free_udp_port
 from choreo.session.settings import (
     BaselineSettings,
@@ -24,7 +25,7 @@ from choreo.session.settings import (
 
 REPO = Path(__file__).resolve().parents[2]
 #: The shipped GAN prior (CHOREO_TEST_PRIOR points elsewhere).
-PRIOR = os.environ.get("CHOREO_TEST_PRIOR", str(REPO / "models" / "prior.safetensors"))
+PRIOR = os.environ.get("CHOREO_TEST_PRIOR", str(model_dir() / "prior.safetensors"))
 
 
 class BridgeProcess:

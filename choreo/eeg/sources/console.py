@@ -8,11 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
-
 from choreo.eeg.devices import DeviceProfile
 from choreo.eeg.sources.outlet import (
     PacedPublisher,
@@ -23,6 +18,7 @@ from choreo.eeg.sources.outlet import (
     status_line,
 )
 from choreo.eeg.sources.synthetic import SynthSettings
+from choreo.ui.console import Console, live_display, make_console
 
 if TYPE_CHECKING:
     from choreo.eeg.diagnosis import StreamDiagnosis
@@ -39,21 +35,21 @@ def run_publisher(
     Ctrl-C is the normal way to stop a live publisher, so it ends the run
     quietly (the outlet is withdrawn) instead of raising.
     """
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     start = time.monotonic()
     stopped = False
     pub.start()
     try:
-        with Live(Text(""), console=console, refresh_per_second=4, transient=False) as live:
+        with live_display("", console, refresh_per_second=4) as live:
             try:
                 while not pub.status.finished:
                     line = status_line(pub, time.monotonic() - start, extra)
-                    live.update(Text(line, no_wrap=True))
+                    live.update(line)
                     time.sleep(refresh_s)
             except KeyboardInterrupt:
                 stopped = True
             line = status_line(pub, time.monotonic() - start, extra)
-            live.update(Text(line, no_wrap=True))
+            live.update(line)
     finally:
         pub.stop()
     if not console.is_terminal:
@@ -165,22 +161,15 @@ def list_streams(timeout: float = 2.0) -> list[StreamSummary]:
 
 def show_streams(timeout: float = 2.0, console: Console | None = None) -> list[StreamSummary]:
     """Print the streams on the network as a table; returns them."""
-    console = console or Console()
+    from choreo.ui.eeg_view import streams_table
+
+    console = console or make_console()
     rows = list_streams(timeout)
     if not rows:
         console.print(f"no LSL streams found within {timeout:g} s")
         return rows
-    table = Table(title=f"LSL streams ({len(rows)})")
-    for col in ("name", "type", "channels", "rate (Hz)", "source_id", "host"):
-        table.add_column(col, justify="right" if col in ("channels", "rate (Hz)") else "left")
-    for r in rows:
-        rate = f"{r.sfreq:g}" if r.sfreq > 0 else "irregular"
-        table.add_row(r.name, r.type, str(r.n_channels), rate, r.source_id, r.hostname)
-    console.print(table)
+    console.print(streams_table(rows))
     return rows
-
-
-_VERDICT_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red"}
 
 
 def show_check(
@@ -194,19 +183,19 @@ def show_check(
 
     ``NAME`` is matched against the stream's name, or else its source_id.
     """
-    from rich.progress import Progress
-
     from choreo.eeg.diagnosis import check_stream
     from choreo.eeg.sources.lsl import resolve_stream
     from choreo.errors import StreamError
+    from choreo.ui.console import progress_bar
+    from choreo.ui.eeg_view import diagnosis_table
 
-    console = console or Console()
+    console = console or make_console()
     try:
         resolve_stream(name=name, type=None, timeout=timeout)
         query: dict[str, str | None] = {"name": name, "type": None}
     except StreamError:
         query = {"source_id": name, "type": None}  # raises below, naming it, if absent too
-    with Progress(console=console, transient=True) as bar:
+    with progress_bar(console, counts=False, elapsed=False, transient=True) as bar:
         task = bar.add_task(f"reading '{name}' for {seconds:g} s", total=seconds)
         diag = check_stream(
             **query,
@@ -215,11 +204,5 @@ def show_check(
             device=device,
             progress=lambda done, total: bar.update(task, completed=done),
         )
-    table = Table(title=f"stream '{diag.stream}' over {diag.seconds:.1f} s: {diag.verdict}")
-    for col in ("item", "verdict", "value", "advice"):
-        table.add_column(col)
-    for f in diag.findings:
-        style = _VERDICT_STYLE[f.verdict]
-        table.add_row(f.item, Text(f.verdict, style=style), f.value, f.advice)
-    console.print(table)
+    console.print(diagnosis_table(diag))
     return diag
