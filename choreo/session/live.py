@@ -1,12 +1,17 @@
 """The live closed loop: EEG in, choreographies out, the learner in between.
 
+This module is the trial state machine. What it drives lives elsewhere: the headset's
+side in :mod:`choreo.session.eeg_link`, the robot's in :mod:`choreo.session.bridge_link`,
+the learner in :mod:`choreo.learning` (built by :mod:`choreo.session.learner_setup`);
+:mod:`choreo.session.links` names what it calls of each.
+
 One thread drives everything, so the order of events is the order of the log:
 
 1. connect: resolve the EEG stream (LSL), find the bridge (OSC) or start one on the
    simulator when none answers (and say so), open the marker stream, start LabRecorder
-   on EEG + markers (+ the feedback stream), *then* open the session's own EEG inlet, so
-   that every sample the session scores is in the XDF;
-2. signal check: per-channel quality until every frontal channel is good for a while
+   on EEG + markers (+ the feedback and motion streams), *then* open the session's own
+   EEG inlet, so that every sample the session scores is in the XDF;
+2. stream check (rate, drops, clock, labels: into meta.json), then the signal check: per-channel quality until every frontal channel is good for a while
    (or the timeout, then continue or abort as configured);
 3. baseline block: the pipeline's baseline from its windows in that block;
 4. trials: the learner proposes, the bridge plays, the feedback samples whose windows
@@ -37,10 +42,13 @@ import pylsl
 
 from choreo.errors import ChoreoError, InputError, StreamError
 from choreo.provenance import file_sha256, versions
-from choreo.robot.osc_protocol import ABORTED, DONE, FAULT, HOME_TRIAL, REJECTED, STARTED
+from choreo.robot.osc_protocol import ABORTED, DONE, FAULT, REJECTED, STARTED
 from choreo.session import scoring
+from choreo.session.bridge_link import BridgeLink
+from choreo.session.eeg_link import EegLink
 from choreo.session.learner_setup import build_learner
-from choreo.session.markers import FeedbackOutlet, MarkerOutlet
+from choreo.session.links import EegFeed, RobotLink, SessionLearner
+from choreo.session.markers import MarkerOutlet
 from choreo.session.recording import XdfRecording
 from choreo.session.settings import SessionSettings
 from choreo.session.store import SessionStore, fsync_path
@@ -94,6 +102,10 @@ class LiveSession:
         Optional callbacks (the demo's participant).
     view
         Draws progress; created from ``settings.view`` when not given.
+    eeg, robot
+        The person's and the robot's side (:class:`~choreo.session.links.EegFeed`,
+        :class:`~choreo.session.links.RobotLink`); by default the headset over LSL
+        (:class:`EegLink`) and the bridge over OSC (:class:`BridgeLink`).
     """
 
     def __init__(
@@ -102,6 +114,8 @@ class LiveSession:
         store: SessionStore,
         hooks: SessionHooks | None = None,
         view: SessionView | None = None,
+        eeg: EegFeed | None = None,
+        robot: RobotLink | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -110,22 +124,16 @@ class LiveSession:
         self.view = view or SessionView(self.status, enabled=settings.view)
         self.view.status = self.status
         self.records = store.records()
-        self.source: Any = None
-        self.motion: Any = None
-        self.observer: Any = None
-        self.pipeline: Any = None
-        self.client: Any = None
-        self.bridge: Any = None
-        self.learner: Any = None
+        self.eeg: EegFeed = eeg if eeg is not None else EegLink(settings, self._append)
+        self.robot: RobotLink = robot if robot is not None else BridgeLink(settings.bridge)
+        self.learner: SessionLearner | None = None
         self.markers: MarkerOutlet | None = None
-        self.feedback: Any = None
         self.recording: XdfRecording | None = None
-        self.samples: list[Any] = []
-        self.first_sample_t: float | None = None
-        #: Clock segments read before the run record exists (they go into it).
-        self._early_clock: list[Any] | None = []
-        self._last_heartbeat = 0.0
-        self._sim_speed = 1.0
+
+    @property
+    def samples(self) -> list[Any]:
+        """Every feedback sample of this run (see :class:`EegLink`)."""
+        return self.eeg.samples
 
     # ================================================================ top level
     def run(self) -> SessionResult:
@@ -140,8 +148,7 @@ class LiveSession:
                     self._check_quality()
                     self._baseline()
                 self._settle()
-                self._make_learner()
-                self._trials()
+                self._trials(self._make_learner())
             except KeyboardInterrupt:
                 stopped = "interrupted"
                 self.view.say("interrupted: homing the robot and closing the recording")
@@ -174,23 +181,15 @@ class LiveSession:
 
     # ================================================================ connect
     def _connect(self) -> None:
-        from choreo.eeg.sources.lsl import LslSource, describe_query, resolve_stream
-
         s = self.settings
         self.status.phase = "connecting"
-        q = s.eeg
-        try:
-            resolved = resolve_stream(
-                q.name or None, q.type or None, q.source_id or None, q.resolve_timeout_s
-            )
-        except StreamError:
-            raise StreamError(
-                f"no EEG stream with {describe_query(q.name, q.type, q.source_id)} on the network "
-                f"within {q.resolve_timeout_s:g} s: start the headset's LSL app (muselsl stream, "
-                "BlueMuse, NIC2) or `choreo synth`, or set [eeg] name in the session config"
-            ) from None
-        self.status.eeg = f"{resolved.name()} ({resolved.type()}, {resolved.nominal_srate():g} Hz)"
-        self._connect_bridge()
+        self.status.eeg = self.eeg.resolve()
+        self.status.backend = self.robot.connect()
+        self.view.say(
+            f"no bridge answered at {s.bridge.host}:{s.bridge.port}: started one on the simulator"
+            if self.robot.started_here
+            else f"bridge answers at {s.bridge.host}:{s.bridge.port}"
+        )
         # Unique on the network: two sessions started in the same second (two studios on
         # one LAN, parallel test runs) would otherwise record each other's markers.
         run_tag = (
@@ -200,211 +199,58 @@ class LiveSession:
         self.markers = MarkerOutlet(
             f"choreo-markers-{self.store.path.name}", f"choreo-markers-{run_tag}"
         )
-        self.feedback = self._open_feedback(run_tag)
-        if s.motion.enabled:
-            from choreo.eeg.motion import MotionSource
-
-            self.motion = MotionSource(s.motion.name or resolved.name(), s.motion)
-            self.view.say(f"head movement gating on '{self.motion.name}' ({s.motion.type})")
+        for line in self.eeg.open_outputs(self.store.path.name, run_tag):
+            self.view.say(line)
         if s.recording.enabled:
-            selectors = [
-                {"name": resolved.name(), "source_id": resolved.source_id()},
-                self.markers.selector,
-            ]
-            if self.motion is not None:
-                selectors.append(self.motion.selector)
-            if self.feedback is not None and getattr(self.feedback, "selector", None):
-                selectors.append(self.feedback.selector)
+            selectors = self.eeg.selectors()
+            selectors.insert(1, self.markers.selector)
             self.recording = XdfRecording(
                 self.store.new_recording_path(), selectors, s.recording.start_timeout_s
             )
             self.recording.start()
             self.view.say(f"recording {len(selectors)} streams to {self.recording.path}")
         # The inlet opens after LabRecorder's, so every sample scored live is in the XDF.
-        self.source = LslSource(
-            stream=resolved,
-            timeout=q.resolve_timeout_s,
-            device=q.device or None,
-            dropout_after=q.lost_after_s,
-            clock=q.clock,
-        )
-        self.observer = self.source.observer()
-        self.pipeline = scoring.build_pipeline(self.source.info, s.scoring, q.device)
-        if self.motion is not None:
-            self.pipeline.gate = self.motion.detector
         base = next((r for r in self.records if r.get("kind") == "baseline"), None)
+        self.eeg.open(base["baseline"] if base is not None else None)
         if base is not None:  # resume: the first run's baseline, before any sample is pushed
-            scoring.restore_baseline(self.pipeline, base["baseline"])
             self.view.say("resumed: baseline restored from the first run")
-        info = self.source.info
-        self.status.channels = tuple(info.ch_names)
-        deadline = time.monotonic() + q.resolve_timeout_s
-        while self.first_sample_t is None:
-            if time.monotonic() > deadline:
-                raise StreamError(f"EEG stream '{info.name}' sends no samples")
-            self._pump(0.2)
+        self.status.channels = tuple(self.eeg.info.ch_names)
+        fields = self.eeg.run_fields()
         run = {
             "kind": "run",
             "part": self.recording.path.name if self.recording else None,
-            "first_sample_t": self.first_sample_t,
-            # How the stream's stamps were put on the LSL clock; the XDF keeps them raw,
-            # and replay maps them the same way (segments: here and in later "clock" records).
-            "clock": {
-                "domain": self.source.clock.domain,
-                "first_raw": self.source.clock.first_raw,
-                "segments": [seg.as_dict() for seg in self._early_clock or []],
-            },
-            "eeg": {
-                "name": info.name,
-                "type": info.type,
-                "source_id": info.source_id,
-                "sfreq": info.sfreq,
-                "ch_names": list(info.ch_names),
-                "device": info.device,
-            },
+            "first_sample_t": fields.pop("first_sample_t"),
+            "clock": fields.pop("clock"),
+            "eeg": fields.pop("eeg"),
             "markers": self.markers.selector,
-            "feedback": getattr(self.feedback, "selector", None),
-            "motion": self.motion.selector if self.motion is not None else None,
+            **fields,
             "bridge": {
                 "host": s.bridge.host,
                 "port": s.bridge.port,
-                "started_here": self.bridge is not None,
+                "started_here": self.robot.started_here,
             },
             "resumed": any(r.get("kind") == "run" for r in self.records),
         }
         self._append(run)
-        self._early_clock = None
-        self.view.say(self.source.clock.report.describe(info.name))
+        self.view.say(self.eeg.describe_clock())
         self.markers.push("run_start", part=run["part"])
-
-    def _connect_bridge(self) -> None:
-        from choreo.robot.client import BridgeClient
-
-        b = self.settings.bridge
-        self.client = BridgeClient(bridge=(b.host, b.port))
-        if self._bridge_answers(b.connect_timeout_s):
-            self.status.backend = f"bridge at {b.host}:{b.port} ({self._backend_name()})"
-            self.view.say(f"bridge answers at {b.host}:{b.port}")
-            return
-        if not b.start_simulator:
-            raise StreamError(
-                f"no bridge answers at {b.host}:{b.port}: start one with `choreo bridge`, "
-                "or set [bridge] start_simulator = true in the session config"
-            )
-        from choreo.robot.bridge import Bridge
-        from choreo.robot.bridge_settings import BridgeSettings
-
-        try:
-            self.bridge = Bridge(
-                BridgeSettings(
-                    listen=(b.host, b.port), reply=None, backend="sim", speed=b.simulator_speed
-                )
-            )
-            self.bridge.start()
-        except OSError as exc:
-            raise StreamError(
-                f"no bridge answers at {b.host}:{b.port} and none can be started there "
-                f"({exc.strerror}): "
-                "free the port or point [bridge] port elsewhere"
-            ) from None
-        self._sim_speed = b.simulator_speed
-        if not self._bridge_answers(max(b.connect_timeout_s, 2.0)):
-            raise StreamError(f"the simulator bridge started at {b.host}:{b.port} does not answer")
-        self.status.backend = (
-            f"simulator started by the session at {b.host}:{b.port} (x{b.simulator_speed:g})"
-        )
-        self.view.say(f"no bridge answered at {b.host}:{b.port}: started one on the simulator")
-
-    def _bridge_answers(self, timeout: float) -> bool:
-        try:
-            self.client.request_state(timeout=timeout)
-        except StreamError:
-            return False
-        return True
-
-    def _backend_name(self) -> str:
-        st = self.client.latest_state
-        return str(getattr(st, "backend", "") or "")
-
-    def _take(self, address: str | tuple[str, ...], trial_id: int | None = None) -> Any:
-        """The oldest waiting reply on ``address`` (for ``trial_id``), or None; never waits."""
-        try:
-            return self.client.wait_for(address, trial_id=trial_id, timeout=0)
-        except StreamError:
-            return None
-
-    def _drain(self, address: str | tuple[str, ...]) -> int:
-        """Drop waiting replies on ``address`` (stale faults of an earlier performance)."""
-        n = 0
-        while self._take(address) is not None:
-            n += 1
-        return n
-
-    def _state_age(self) -> float:
-        """Seconds since the last ``/choreo/state`` arrived (inf if none yet)."""
-        st = self.client.latest_state
-        return time.monotonic() - float(st.received) if st is not None else math.inf
-
-    def _open_feedback(self, run_tag: str) -> Any:
-        """The feedback publisher (OSC ``/choreo/feedback`` and LSL type ``Feedback``)."""
-        f = self.settings.feedback
-        return FeedbackOutlet(
-            name=f"choreo-feedback-{self.store.path.name}",
-            source_id=f"choreo-feedback-{run_tag}",
-            osc=(f.osc_host, f.osc_port) if f.osc_port else None,
-        )
 
     # ================================================================ EEG pump
     def _pump(self, timeout: float) -> int:
         """Read what EEG arrived (waiting up to ``timeout`` s), score it, publish it."""
-        chunk = self.source.read(timeout=timeout)
-        self._clock_segments()
-        if self.motion is not None:
-            self.motion.pump()  # before the EEG is scored: the gate sees the latest motion
-        n = 0
-        if chunk is not None and chunk.n_samples:
-            self.observer.observe(chunk)
-            if self.first_sample_t is None:
-                self.first_sample_t = float(chunk.timestamps[0])
-            new = self.pipeline.push(chunk)
-            gated = self.pipeline.pop_gated()
-            if gated:  # replay leaves out the same windows (RecordedGate)
-                self._append({"kind": "motion", "gated_t": gated})
-            n = len(new)
-            if new:
-                self.samples.extend(new)
-                last = new[-1]
-                self.status.score = float(last.score)
-                self.status.rel_alpha = float(last.rel_alpha)
-                self.status.rel_theta = float(last.rel_theta)
-                if self.feedback is not None:
-                    self.feedback.publish(new)
-            self.status.quality = tuple(self.pipeline.channel_quality())
-        self._heartbeat()
+        new = self.eeg.pump(timeout)
+        if new:
+            last = new[-1]
+            self.status.score = float(last.score)
+            self.status.rel_alpha = float(last.rel_alpha)
+            self.status.rel_theta = float(last.rel_theta)
+        if self.eeg.pipeline is not None:
+            self.status.quality = self.eeg.quality()
+        for line in self.eeg.pop_jumps():
+            self.view.say(f"[yellow]{line}[/yellow]")
+        self.robot.heartbeat()
         self.view.refresh()
-        return n
-
-    def _clock_segments(self) -> None:
-        """Record changes of the clock mapping (replay applies them); say jumps."""
-        segments = self.source.clock.pop_segments()
-        if self._early_clock is not None:
-            self._early_clock.extend(segments)
-            return
-        for seg in segments:
-            self._append({"kind": "clock", **seg.as_dict(), "t": pylsl.local_clock()})
-            if seg.reason == "jump":
-                self.view.say(
-                    f"[yellow]{self.source.clock.report.describe(self.source.info.name)}[/yellow]"
-                )
-
-    def _heartbeat(self) -> None:
-        now = time.monotonic()
-        if now - self._last_heartbeat >= self.settings.bridge.heartbeat_s:
-            self._last_heartbeat = now
-            self.client.heartbeat()
-
-    def _eeg_lost(self) -> bool:
-        return bool(self.source.status == "dropout")
+        return len(new)
 
     def _wait_for_eeg(self) -> None:
         """Wait for a lost EEG stream to come back (the session says so)."""
@@ -414,7 +260,7 @@ class LiveSession:
         self.view.say("[yellow]EEG stream lost: waiting for it to return[/yellow]")
         t0 = time.monotonic()
         self._append({"kind": "pause", "reason": "eeg_lost", "t": pylsl.local_clock()})
-        while self._eeg_lost() or self.source.status == "connecting":
+        while self.eeg.lost or self.eeg.connecting:
             if time.monotonic() - t0 > limit:
                 raise StreamError(f"EEG stream lost for more than {limit:g} s: session stopped")
             self._pump(0.2)
@@ -431,12 +277,12 @@ class LiveSession:
         need = self.settings.eeg.check_s
         self.status.phase = "stream check"
         self.status.message = f"rate, drops, clock and labels over {need:g} s"
-        while self.observer.seconds < need:
+        while self.eeg.observer.seconds < need:
             self._pump(0.1)
-            if self._eeg_lost():
+            if self.eeg.lost:
                 self._wait_for_eeg()
-            self.status.progress = min(1.0, self.observer.seconds / need)
-        diag = self.observer.diagnosis()
+            self.status.progress = min(1.0, self.eeg.observer.seconds / need)
+        diag = self.eeg.observer.diagnosis()
         self._append({"kind": "stream_check", **diag.as_dict()})
         self.store.update_meta(stream_check=diag.as_dict())
         colour = {"ok": "green", "warn": "yellow", "fail": "red"}[diag.verdict]
@@ -451,14 +297,14 @@ class LiveSession:
             return
         self.status.phase = "signal check"
         self.status.message = f"every frontal channel {q.required} for {q.hold_s:g} s"
-        frontal = list(self.pipeline.frontal)
+        frontal = list(self.eeg.pipeline.frontal)
         ok_since: float | None = None
         t0 = time.monotonic()
         rank = {"good": 2, "medium": 1, "bad": 0}
         need = rank[q.required]
         while True:
             self._pump(0.1)
-            quality = self.pipeline.channel_quality()
+            quality = self.eeg.pipeline.channel_quality()
             good = bool(quality) and all(rank.get(quality[i], 0) >= need for i in frontal)
             now = time.monotonic()
             ok_since = (ok_since or now) if good else None
@@ -484,7 +330,7 @@ class LiveSession:
         dur = self.settings.baseline.duration_s
         self.status.phase = "baseline"
         self.status.message = f"sit still and relax for {dur:g} s"
-        self.client.home()
+        self.robot.home()
         self.view.say(f"baseline block: {dur:g} s")
         start = pylsl.local_clock()
         end = start + dur
@@ -492,16 +338,16 @@ class LiveSession:
         self.markers.push("baseline_start", start)
         while True:
             self._pump(0.1)
-            if self._eeg_lost():
+            if self.eeg.lost:
                 self._wait_for_eeg()
                 self.view.say("restarting the baseline block")
                 start = pylsl.local_clock()
                 end = start + dur
             self.status.progress = (pylsl.local_clock() - start) / (end - start)
-            if not self.samples or self.samples[-1].t < end:
+            if not self.eeg.samples or self.eeg.samples[-1].t < end:
                 continue
             try:
-                baseline = scoring.calibrate(self.pipeline, start, end)
+                baseline = scoring.calibrate(self.eeg.pipeline, start, end)
                 break
             except InputError as exc:
                 # Too many artefacts (blinks, movement): sit still a little longer.
@@ -519,7 +365,7 @@ class LiveSession:
                 "start": start,
                 "end": end,
                 "baseline": baseline,
-                "after_t": self.samples[-1].t,
+                "after_t": self.eeg.samples[-1].t,
             }
         )
 
@@ -529,36 +375,41 @@ class LiveSession:
         power starts a new segment there)."""
         deadline = time.monotonic() + self.settings.eeg.resolve_timeout_s + 5.0
         while not (
-            self.samples and self.samples[-1].t > after and math.isfinite(self.samples[-1].score)
+            self.eeg.samples
+            and self.eeg.samples[-1].t > after
+            and math.isfinite(self.eeg.samples[-1].score)
         ):
             if time.monotonic() > deadline:
                 break  # the trials will be invalid and say why
             self._pump(0.1)
-            if self._eeg_lost():
+            if self.eeg.lost:
                 self._wait_for_eeg()
 
     # ================================================================ learner
-    def _make_learner(self) -> None:
+    def _make_learner(self) -> SessionLearner:
         from choreo.learning.learner import Learner
 
         ls = self.settings.learner
         ckpt = self.store.last_checkpoint()
+        learner: SessionLearner
         if ckpt is not None:
-            self.learner = Learner.load(ckpt, checkpoint=ls.checkpoint)
+            learner = Learner.load(ckpt, checkpoint=ls.checkpoint)
             self.view.say(
-                f"resumed the learner from {ckpt.name} ({self.learner.n_observations} scores)"
+                f"resumed the learner from {ckpt.name} ({learner.n_observations} scores)"
             )
         else:
-            self.learner = build_learner(self.store)
+            learner = build_learner(self.store)
+        self.learner = learner
+        return learner
 
-    def _save_learner(self, trial_id: int) -> str:
+    def _save_learner(self, learner: SessionLearner, trial_id: int) -> str:
         path = self.store.checkpoint_path(trial_id)
-        self.learner.save(path)
+        learner.save(path)
         fsync_path(path)
         return path.name
 
     # ================================================================ trials
-    def _trials(self) -> None:
+    def _trials(self, learner: SessionLearner) -> None:
         s = self.settings.trials
         trials = [r for r in self.records if r.get("kind") == "trial"]
         next_id = max((int(r["trial"]) for r in trials), default=0) + 1
@@ -579,7 +430,7 @@ class LiveSession:
             next_id += 1
             self.status.trial = n_scored + 1
             if retry is None:
-                vector = np.asarray(self.learner.propose(), dtype=np.uint8)
+                vector = np.asarray(learner.propose(), dtype=np.uint8)
                 proposed = True
             else:
                 vector, proposed = retry, False
@@ -593,10 +444,8 @@ class LiveSession:
             outcome = self._perform(trial_id, vector, record)
             if outcome == "rejected":
                 rejections += 1
-                reject = getattr(self.learner, "reject", None)
-                if callable(reject):  # never propose it again (see ARCHITECTURE.md)
-                    reject(vector)
-                record["checkpoint"] = self._save_learner(trial_id)
+                learner.reject(vector)  # never propose it again (see ARCHITECTURE.md)
+                record["checkpoint"] = self._save_learner(learner, trial_id)
                 self._append(record)
                 if rejections >= s.max_rejections:
                     raise StreamError(
@@ -606,8 +455,8 @@ class LiveSession:
                 continue
             rejections = 0
             if outcome == "scored":
-                self.learner.update(vector, record["score"])
-                record["checkpoint"] = self._save_learner(trial_id)
+                learner.update(vector, record["score"])
+                record["checkpoint"] = self._save_learner(learner, trial_id)
                 assert self.markers is not None
                 self.markers.push(
                     "trial_score",
@@ -627,7 +476,7 @@ class LiveSession:
                 )
             else:  # invalid: perform the same choreography again once things are back
                 invalid_run += 1
-                record["checkpoint"] = self._save_learner(trial_id)
+                record["checkpoint"] = self._save_learner(learner, trial_id)
                 self._append(record)
                 self.status.scores.append(None)
                 retry = vector
@@ -673,27 +522,27 @@ class LiveSession:
         self.status.progress = 0.0
         expected = self._expected_duration(vector)
         # A fault reported before this play is about an earlier performance.
-        self._drain(FAULT)
-        self.client.play(trial_id, vector)
+        self.robot.drain(FAULT)
+        self.robot.play(trial_id, vector)
         # ---- wait for started (or rejected)
         t_play = time.monotonic()
         started: float | None = None
         while started is None:
             self._pump(0.02)
-            rej = self._take(REJECTED, trial_id)
+            rej = self.robot.take(REJECTED, trial_id)
             if rej is not None:
                 reason = str(rej.args[1]) if len(rej.args) > 1 else "no reason given"
                 if reason.startswith(TRANSIENT_REJECTIONS):
                     # Not about this choreography: the robot is still moving, or latched.
                     if not reason.startswith("busy"):
-                        self.client.reset()
+                        self.robot.reset()
                     self._pump(0.3)
                     if time.monotonic() - t_play > s.trials.start_timeout_s:
                         record.update(
                             status="invalid", cause="bridge_busy", reason=f"bridge: {reason}"
                         )
                         return "invalid"
-                    self.client.play(trial_id, vector)
+                    self.robot.play(trial_id, vector)
                     continue
                 record.update(status="rejected", reason=reason)
                 self.markers.push("trial_rejected", trial=trial_id, reason=reason)
@@ -701,7 +550,7 @@ class LiveSession:
                     f"[yellow]choreography {trial_id} rejected by the bridge: {reason}[/yellow]"
                 )
                 return "rejected"
-            got = self._take(STARTED, trial_id)
+            got = self.robot.take(STARTED, trial_id)
             if got is not None:
                 started = float(got.args[1])
             elif time.monotonic() - t_play > s.trials.start_timeout_s:
@@ -722,8 +571,8 @@ class LiveSession:
             record.update(status="invalid", cause=cause, reason=reason)
             self.markers.push("trial_invalid", trial=trial_id, reason=reason)
             if cause == "eeg_lost":
-                self.client.stop()
-                self.client.reset()
+                self.robot.stop()
+                self.robot.reset()
             return "invalid"
         finally:
             if self.hooks.on_trial_end is not None:
@@ -732,8 +581,8 @@ class LiveSession:
         self.markers.push("trial_end", done, trial=trial_id)
         # Windows end up to one hop after ``done``: wait until the pipeline has passed it.
         deadline = time.monotonic() + s.eeg.lost_after_s + 1.0
-        while not self.samples or self.samples[-1].t < done:
-            if time.monotonic() > deadline or self._eeg_lost():
+        while not self.eeg.samples or self.eeg.samples[-1].t < done:
+            if time.monotonic() > deadline or self.eeg.lost:
                 record.update(
                     status="invalid",
                     cause="eeg_lost",
@@ -742,7 +591,12 @@ class LiveSession:
                 return "invalid"
             self._pump(0.05)
         out = scoring.score_trial(
-            self.pipeline, self.samples, started, done, s.trials.min_windows, s.trials.settle_s
+            self.eeg.pipeline,
+            self.eeg.samples,
+            started,
+            done,
+            s.trials.min_windows,
+            s.trials.settle_s,
         )
         record.update(
             score=out.score,
@@ -762,19 +616,19 @@ class LiveSession:
         t0 = time.monotonic()
         while True:
             self._pump(0.02)
-            got = self._take(DONE, trial_id)
+            got = self.robot.take(DONE, trial_id)
             if got is not None:
                 return float(got.args[1])
-            bad = self._take((ABORTED, FAULT), trial_id)
+            bad = self.robot.take((ABORTED, FAULT), trial_id)
             if bad is not None:
                 reason = str(bad.args[1] if bad.address == ABORTED else bad.args[0])
-                self.client.reset()
+                self.robot.reset()
                 raise TrialInvalid("bridge_fault", f"the bridge stopped the performance: {reason}")
             now = time.monotonic()
             self.status.progress = (now - t0) / expected if expected > 0 else 0.0
-            if self._eeg_lost():
+            if self.eeg.lost:
                 raise TrialInvalid("eeg_lost", "EEG stream lost during the trial")
-            if now - t0 > b.silent_after_s and self._state_age() > b.silent_after_s:
+            if now - t0 > b.silent_after_s and self.robot.state_age() > b.silent_after_s:
                 raise TrialInvalid(
                     "bridge_silent", f"no state from the bridge for {b.silent_after_s:g} s"
                 )
@@ -789,7 +643,7 @@ class LiveSession:
             from choreo.robot.trajectory import plan_choreography
 
             plan = plan_choreography(vector, load_robot_config())
-            return float(plan.duration) / self._sim_speed
+            return float(plan.duration) / self.robot.sim_speed
         except Exception:  # progress display only
             return math.nan
 
@@ -802,7 +656,7 @@ class LiveSession:
         )
         self._append({"kind": "pause", "reason": "bridge_silent", "t": pylsl.local_clock()})
         t0 = time.monotonic()
-        while not self._bridge_answers(0.5):
+        while not self.robot.answers(0.5):
             self._pump(0.05)
             if time.monotonic() - t0 > b.wait_for_return_s:
                 raise StreamError(
@@ -812,39 +666,15 @@ class LiveSession:
         t1 = time.monotonic()
         while time.monotonic() - t1 < 0.5:
             self._pump(0.05)
-        self._drain((FAULT, ABORTED))
-        self.client.reset()
+        self.robot.drain((FAULT, ABORTED))
+        self.robot.reset()
         self._append({"kind": "resume", "reason": "bridge_back", "t": pylsl.local_clock()})
         self.view.say("bridge answers again")
 
     # ================================================================ shutdown
     def _go_home(self, timeout: float = 20.0) -> None:
         """Stop what the robot does (smoothly), then move it home and wait until it is there."""
-        c = self.client
-        if c is None:
-            return
-        deadline = time.monotonic() + timeout
-        status = c.request_status(timeout=1.0)
-        if status["mode"] in ("play", "home"):
-            c.stop()  # smooth stop, latched
-        while time.monotonic() < deadline:
-            c.heartbeat()  # the bridge stops a motion that loses its heartbeat
-            status = c.request_status(timeout=1.0)
-            if status["mode"] in ("idle", "latched", "fault"):
-                break
-            time.sleep(0.1)
-        c.reset()
-        self._drain((DONE, ABORTED, REJECTED, FAULT))
-        c.home()
-        while time.monotonic() < deadline:
-            c.heartbeat()
-            got = self._take((DONE, REJECTED), HOME_TRIAL)
-            if got is not None:
-                if got.address == REJECTED:
-                    raise StreamError(f"the bridge refused to go home: {got.args[1]}")
-                return
-            time.sleep(0.05)
-        raise StreamError(f"the robot did not reach home within {timeout:g} s")
+        self.robot.go_home(timeout)
 
     def _shutdown(self, reason: str) -> None:
         """Home the robot, mark the end, close the recording; never raises."""
@@ -858,12 +688,9 @@ class LiveSession:
             ("marker", lambda: self.markers and self.markers.push("session_end", reason=reason)),
             ("record", lambda: self._append({"kind": "end", "reason": reason})),
             ("recording", closer(self.recording, "stop")),
-            ("source", closer(self.source, "close")),
-            ("motion", closer(self.motion, "close")),
-            ("feedback", closer(self.feedback, "close")),
+            ("eeg", self.eeg.close),
             ("markers", closer(self.markers, "close")),
-            ("client", closer(self.client, "close")),
-            ("bridge", closer(self.bridge, "close")),
+            ("bridge", self.robot.close),
         ]
         for what, step in steps:
             try:
