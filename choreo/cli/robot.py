@@ -94,10 +94,14 @@ def fake_kuka(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the counters and latencies here.")
     ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration (its [rsi] tag names).")
+    ] = None,
 ) -> None:
     """Run a fake KUKA controller that speaks RSI to a bridge, like a real KR C4 would."""
     from choreo.errors import InputError
     from choreo.robot.bridge_settings import parse_endpoint
+    from choreo.robot.config import load_robot_config
     from choreo.robot.fake_kuka import run_fake_kuka
 
     start_deg = None
@@ -115,6 +119,7 @@ def fake_kuka(
         start_deg,
         parse_endpoint(bind, "--bind"),
         str(json_out) if json_out else None,
+        load_robot_config(config).rsi,
     )
     if stats.stopped_reason:
         raise typer.Exit(1)
