@@ -1,7 +1,9 @@
 """Commands of the robot area, registered on :data:`choreo.cli.app`.
 
 ``bridge`` runs the OSC bridge, ``fake-kuka`` a simulated KUKA controller speaking
-RSI, ``send`` plays one choreography through a running bridge.
+RSI, ``send`` plays one choreography through a running bridge, ``kuka-files`` writes
+the controller-side kit, ``export krl`` and ``export 3dm`` write a choreography as a
+KRL program or a Rhino file.
 """
 
 from __future__ import annotations
@@ -149,3 +151,17 @@ def send(
     code = run_send(v, trial, parse_endpoint(bridge, "--bridge"), timeout)
     if code:
         raise typer.Exit(code)
+
+
+@app.command("kuka-files")
+def kuka_files(
+    outdir: Annotated[Path, typer.Argument(help="Folder to write the kit into.")],
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration name or TOML path.")
+    ] = None,
+) -> None:
+    """Write the controller kit: RSI Ethernet config, RSI context and the KRL program."""
+    from choreo.robot.kuka_files import write_kuka_files
+
+    for path in write_kuka_files(outdir, config):
+        print(path)
