@@ -130,6 +130,7 @@ def test_rsipi_controller_follows_choreos_corrections(tmp_path: Path, cycle_ms: 
             # rsipi's loop sleeps a cycle after each exchange: its telegrams come every
             # ~2 cycles of wall time, and choreo paces the motion by its telegrams.
             perform(backend, traj, timeout=traj.n * cycle_ms / 1000 * 4 + 5)
+            time.sleep(0.2)  # "finished" is reported as the last answer is sent
         finally:
             summary = peer.finish()
         time.sleep(0.05)  # the RSI process reports its counters every 10 ms
@@ -188,6 +189,7 @@ def test_rsipi_accepts_but_ignores_ak_corrections(tmp_path: Path) -> None:
             assert backend.wait_for_controller(5.0)
             wait_until(lambda: backend.not_ready() is None)
             perform(backend, Trajectory.from_plan(plan, "play", 1), timeout=30)
+            time.sleep(0.2)
         finally:
             summary = peer.finish()
     finally:
