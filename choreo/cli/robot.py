@@ -15,6 +15,12 @@ import typer
 
 from choreo.cli import app, bench_app  # noqa: F401
 
+export_app = typer.Typer(
+    help="Write a choreography for other tools: a KRL program, a Rhino file.",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
 
 @app.command()
 def bridge(
@@ -164,4 +170,24 @@ def kuka_files(
     from choreo.robot.kuka_files import write_kuka_files
 
     for path in write_kuka_files(outdir, config):
+        print(path)
+
+
+SourceArg = Annotated[
+    Path, typer.Argument(help="A vector file (196 values) or a session directory (its best).")
+]
+
+
+@export_app.command("krl")
+def export_krl(
+    source: SourceArg,
+    out: Annotated[Path, typer.Argument(help="The .src to write; the .dat goes beside it.")],
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration name or TOML path.")
+    ] = None,
+) -> None:
+    """Write a choreography as a KRL program (.src/.dat) that moves as planned."""
+    from choreo.robot.krl_export import export_krl as write
+
+    for path in write(source, out, config):
         print(path)

@@ -44,6 +44,11 @@ def e6axis(name: str, q_deg: ArrayLike) -> str:
     return f"DECL E6AXIS {name}={{{axes},{ext}}}"
 
 
+def percent(scale: float) -> int:
+    """A KRL percentage (1..100, e.g. ``$VEL_AXIS``) not above ``scale`` x 100."""
+    return max(1, min(100, int(np.floor(scale * 100.0 + 1e-9))))
+
+
 def krl_file(lines: Iterable[str]) -> str:
     """Join KRL lines with CRLF and a final CRLF."""
     return "\r\n".join(lines) + "\r\n"

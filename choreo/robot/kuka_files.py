@@ -45,7 +45,7 @@ from numpy.typing import NDArray
 from choreo.errors import ConfigError
 from choreo.robot.config import RobotConfig
 from choreo.robot.kr6 import AXES, HOME_DEG, MAX_SPEED_DEG_S
-from choreo.robot.krl import e6axis, krl_file
+from choreo.robot.krl import e6axis, krl_file, percent
 
 #: Stem of the kit's files and the name of its KRL program.
 KIT_NAME = "choreo_rsi"
@@ -219,15 +219,10 @@ def context_xml(cfg: RobotConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _percent(scale: float) -> int:
-    """A KRL percentage (1..100) not above ``scale`` x 100."""
-    return max(1, min(100, int(np.floor(scale * 100.0 + 1e-9))))
-
-
 def krl_program(cfg: RobotConfig, source: str = "") -> tuple[str, str]:
     """The KRL program (``.src``, ``.dat``): HOME, start RSI, follow the bridge, RSI off."""
     ipo = "#IPO_FAST" if cfg.cycle_ms == 4 else "#IPO"
-    vel, acc = _percent(cfg.speed_scale), _percent(cfg.accel_scale)
+    vel, acc = percent(cfg.speed_scale), percent(cfg.accel_scale)
     name = KIT_NAME
     home = "XCHOREO_HOME"
     src = [
