@@ -191,3 +191,17 @@ def export_krl(
 
     for path in write(source, out, config):
         print(path)
+
+
+@export_app.command("3dm")
+def export_3dm(
+    source: SourceArg,
+    out: Annotated[Path, typer.Argument(help="The .3dm Rhino file to write.")],
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration name or TOML path.")
+    ] = None,
+) -> None:
+    """Write a choreography as a Rhino file: flange path and keyframe planes, in mm."""
+    from choreo.robot.rhino_export import export_3dm as write
+
+    print(write(source, out, config))

@@ -19,6 +19,14 @@ from pathlib import Path
 from choreo.errors import InputError
 
 
+def _umask() -> int:
+    # Temporary files are created private (0600/0700); the written ones get the modes a
+    # plain open() would give them. Reading the umask means setting it for a moment.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _payload(data: str | bytes) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
@@ -50,6 +58,7 @@ def write_files(folder: str | os.PathLike[str], files: Mapping[str, str | bytes]
             raise ValueError(f"not a plain file name: {name!r}")
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a folder")
+    mask = _umask()
     try:
         if not out.exists():
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +66,8 @@ def write_files(folder: str | os.PathLike[str], files: Mapping[str, str | bytes]
             try:
                 for name, data in files.items():
                     (tmp / name).write_bytes(_payload(data))
+                    (tmp / name).chmod(0o666 & ~mask)
+                tmp.chmod(0o777 & ~mask)
                 tmp.rename(out)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -68,6 +79,7 @@ def write_files(folder: str | os.PathLike[str], files: Mapping[str, str | bytes]
                     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", dir=out)
                     with os.fdopen(fd, "wb") as fh:
                         fh.write(_payload(data))
+                    os.chmod(tmp_name, 0o666 & ~mask)
                     staged.append((Path(tmp_name), out / name))
                 for tmp_path, final in staged:
                     os.replace(tmp_path, final)
