@@ -34,6 +34,7 @@ serve leaves no file behind.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,12 +125,19 @@ def check_kit_config(cfg: RobotConfig) -> None:
     ------
     ConfigError
         Naming the key: ``rsi.ipoc_tag`` other than ``IPOC`` (a KR C4 always sends
-        ``<IPOC>``), or HOME outside the software limits minus the margin.
+        ``<IPOC>``), ``rsi.sensor_ip`` no address to send to (0.0.0.0, broadcast,
+        multicast), or HOME outside the software limits minus the margin.
     """
     if cfg.rsi.ipoc_tag != KUKA_IPOC_TAG:
         raise ConfigError(
             f"key 'rsi.ipoc_tag' = {cfg.rsi.ipoc_tag!r}: a KUKA controller always sends"
             f" <{KUKA_IPOC_TAG}>; the controller files need ipoc_tag = '{KUKA_IPOC_TAG}'"
+        )
+    ip = ipaddress.IPv4Address(cfg.rsi.sensor_ip)
+    if ip.is_unspecified or ip.is_multicast or ip == ipaddress.IPv4Address("255.255.255.255"):
+        raise ConfigError(
+            f"key 'rsi.sensor_ip' = {cfg.rsi.sensor_ip!r}: the controller needs the address of"
+            " the PC running the bridge"
         )
     pos = cfg.position_limits
     outside = (pos[:, 0] > HOME_DEG) | (pos[:, 1] < HOME_DEG)

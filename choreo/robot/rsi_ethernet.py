@@ -26,6 +26,8 @@ from choreo.config import StrictModel
 
 #: An XML name that needs no escaping: a letter or underscore, then letters, digits, _.
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+#: The root elements of the telegrams (controller's and sensor's).
+_TELEGRAM_ROOTS = ("Rob", "Sen")
 
 
 def _xml_name(value: str) -> str:
@@ -85,6 +87,9 @@ class RsiEthernet(StrictModel):
 
     @model_validator(mode="after")
     def _distinct(self) -> RsiEthernet:
+        for key in ("correction_tag", "ipoc_tag"):
+            if getattr(self, key) in _TELEGRAM_ROOTS:
+                raise ValueError(f"{key} may not be {getattr(self, key)!r}, a telegram's root")
         if self.correction_tag == self.ipoc_tag:
             raise ValueError(
                 f"correction_tag and ipoc_tag are both {self.ipoc_tag!r}; they must differ"

@@ -16,7 +16,7 @@ import pytest
 from choreo.config import resolve_config
 from choreo.errors import ConfigError
 from choreo.robot.codec import random_vector
-from choreo.robot.config import RobotConfig, load_robot_config, robot_config_with
+from choreo.robot.config import load_robot_config, robot_config_with
 from choreo.robot.kr6 import AXES, HOME_DEG
 from choreo.robot.krl import read_axis_points, read_statements
 from choreo.robot.kuka_files import (
@@ -30,10 +30,6 @@ from choreo.robot.rsi_xml import TelegramFormat
 from choreo.robot.safety import check_choreography, plan_stop
 
 OTHER = {"correction_tag": "AKorr", "sen_type": "Studio", "sensor_ip": "10.0.0.7"}
-
-
-def written(tmp_path: Path, cfg: RobotConfig) -> dict[str, str]:
-    return kuka_files(cfg)
 
 
 @pytest.mark.parametrize("rsi", [{}, OTHER])
@@ -168,6 +164,11 @@ def test_a_bad_config_writes_nothing(tmp_path: Path) -> None:
         write_kuka_files(out, broken)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert not list(tmp_path.glob(".kit.*"))
+    nowhere = tmp_path / "nowhere.toml"
+    nowhere.write_text(text.replace('sensor_ip = "192.168.1.100"', 'sensor_ip = "0.0.0.0"'))
+    with pytest.raises(ConfigError, match=r"rsi.sensor_ip.*address of the PC"):
+        write_kuka_files(tmp_path / "kit2", nowhere)
+    assert not (tmp_path / "kit2").exists()
 
 
 def test_cli_writes_the_kit_and_refuses_a_bad_config_in_one_line(tmp_path: Path) -> None:

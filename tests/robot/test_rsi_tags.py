@@ -77,7 +77,7 @@ def test_other_tags_change_every_telegram() -> None:
         fmt.parse_rob(rob.replace(b"Tick", b"IPOC"))
 
 
-names = st.from_regex(r"[A-Za-wyz_][A-Za-z0-9_]{0,10}", fullmatch=True)
+names = st.from_regex(r"[A-WYZa-wyz_][A-Za-z0-9_]{0,10}", fullmatch=True)  # no xml...
 angles = st.floats(-400.0, 400.0, allow_nan=False)
 
 
@@ -122,6 +122,10 @@ def test_equal_tags_and_bad_addresses_are_refused() -> None:
     cfg = load_robot_config()
     with pytest.raises(ConfigError, match="must differ"):
         robot_config_with(cfg, rsi={"correction_tag": "IPOC"})
+    with pytest.raises(ConfigError, match="a telegram's root"):
+        robot_config_with(cfg, rsi={"correction_tag": "Sen"})
+    with pytest.raises(ConfigError, match=r"rsi.sen_type.*may not start with 'xml'"):
+        robot_config_with(cfg, rsi={"sen_type": "XmlPC"})
     with pytest.raises(ConfigError, match=r"rsi.sensor_ip.*not an IPv4"):
         robot_config_with(cfg, rsi={"sensor_ip": "robot.local"})
     with pytest.raises(ConfigError, match=r"rsi.sensor_port"):

@@ -222,8 +222,9 @@ def test_choreo_reports_rsipi_controller_lost_mid_motion(tmp_path: Path) -> None
     assert fault is not None
     assert "lost" in fault
     assert "during a motion" in fault
-    # Silence of 0.2 s, plus its last telegram's age and the 10 ms event period.
-    assert 0.15 < detected < 0.5
+    # Silence of 0.2 s, plus its last telegram's age and the 10 ms event period (and
+    # slack for a loaded test machine).
+    assert 0.15 < detected < 1.0
     assert backend.not_ready() is not None
 
 
