@@ -13,6 +13,8 @@ do. The program moves as the planned trajectory (:mod:`choreo.robot.trajectory`)
   block itself (its own jerk-limited profile), so positions between keyframes follow
   KUKA's profile rather than ruckig's; keyframes and segment times are the plan's.
   The percentages stay as ceilings: the plan respects them, so the times are feasible.
+  Each segment's comment gives its planned peak speed (leading axis, deg/s) to compare
+  with the controller's trace.
 
 The keyframes are ``E6AXIS`` points in the ``.dat`` (4 decimals, deg). The choreography
 is checked by every safety layer first (:mod:`choreo.robot.export_source`); a refused
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import numpy as np
 
 from choreo.robot.config import RobotConfig
 from choreo.robot.export_source import ExportSource
@@ -63,14 +67,20 @@ def krl_choreography(
         *(f"$ACC_AXIS[{i}] = {acc}" for i in range(1, 7)),
         f"PTP {HOME_POINT}",
     ]
+    bounds = np.concatenate([[0], idx])
     for k, duration in enumerate(plan.segment_durations, start=1):
         note = (
             f" (requested {plan.requested_durations[k - 1]:.3f} s, slowed to the limits)"
             if stretched[k - 1]
             else ""
         )
+        # The planned peak speed of the segment's leading axis, for comparison on the
+        # controller (KUKA's own profile within the time block may differ slightly).
+        peak = np.abs(plan.qd[bounds[k - 1] : bounds[k] + 1]).max(axis=0)
+        lead = int(np.argmax(peak / cfg.max_speed))
         src += [
-            f"; segment {k}: to keyframe {k} at {plan.keyframe_times[k - 1]:.3f} s{note}",
+            f"; segment {k}: to keyframe {k} at {plan.keyframe_times[k - 1]:.3f} s{note};"
+            f" planned peak A{lead + 1} {peak[lead]:.1f} deg/s",
             "PTP_SPLINE",
             "  TIME_BLOCK_START",
             f"  SPTP {keyframe_point(k)}",

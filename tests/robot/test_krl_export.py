@@ -98,6 +98,19 @@ def test_program_passes_the_safety_layer_and_keeps_the_planned_timing(
     peak = np.abs(plan.qd).max(axis=0)
     assert np.all(peak <= vel / 100 * MAX_SPEED_DEG_S + 1e-6)
     assert np.all(vel == round(cfg.speed_scale * 100))
+    # Each segment's comment states its planned peak speed (leading axis).
+    text = (tmp_path / "out" / "dance.src").read_text()
+    peaks = re.findall(r"; segment (\d+): .* planned peak A(\d) (\d+\.\d) deg/s", text)
+    assert len(peaks) == 28
+    bounds = np.concatenate([[0], plan.keyframe_indices])
+    for k, axis, speed in peaks:
+        seg = np.abs(plan.qd[bounds[int(k) - 1] : bounds[int(k)] + 1]).max(axis=0)
+        lead = int(np.argmax(seg / cfg.max_speed))
+        assert int(axis) == lead + 1
+        assert float(speed) == pytest.approx(seg[lead], abs=0.051)
+        # The re-planned motion from the program alone reaches the same peak.
+        seg_again = np.abs(again.qd[bounds[int(k) - 1] : bounds[int(k)] + 1, lead]).max()
+        assert seg_again == pytest.approx(seg[lead], rel=0.02, abs=0.1)
 
 
 def test_a_sessions_best_is_exported(tmp_path: Path) -> None:
