@@ -83,6 +83,7 @@ def main() -> None:
     first_ipoc = server.ipoc_value
     parsed = ConfigParser(args.config)
     server.start()
+    started = time.monotonic()
     print("PEER " + json.dumps({"ready": True}), flush=True)
 
     closed = threading.Event()
@@ -96,6 +97,8 @@ def main() -> None:
     while server.running and not closed.is_set() and time.monotonic() < t_end:
         time.sleep(0.01)
     broke_off = not server.running
+    elapsed = time.monotonic() - started
+    telegrams = (server.ipoc_value - first_ipoc) // args.cycle_ms
     server.stop()
     summary = {
         "network": parsed.get_network_settings(),
@@ -107,7 +110,8 @@ def main() -> None:
         "accepted": server.accepted,
         "faulty_packets": server.faulty_packets,
         "broke_off": broke_off,
-        "telegrams": (server.ipoc_value - first_ipoc) // args.cycle_ms,
+        "telegrams": telegrams,
+        "elapsed_s": elapsed,
         "ipoc_step": server.ipoc_increment,
         "poses": server.poses,
         "final_aipos": [server.state["AIPos"][f"A{i}"] for i in range(1, 7)],
