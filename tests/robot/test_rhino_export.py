@@ -4,6 +4,8 @@ and keyframe planes where the forward kinematics put them."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,23 @@ def test_a_refused_choreography_writes_no_file(tmp_path: Path) -> None:
         export_3dm(vector_file(tmp_path, 5), out, high)
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["high.toml", "v5.json"]
+
+
+def test_cli_writes_the_file_and_refuses_in_one_line(tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).with_name("choreo"))
+    source = vector_file(tmp_path, 5)
+    args = [exe, "export", "3dm", str(source), str(tmp_path / "d.3dm")]
+    ok = subprocess.run(args, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == str(tmp_path / "d.3dm")
+    assert rhino3dm.File3dm.Read(str(tmp_path / "d.3dm")) is not None
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2, 300]")
+    run = subprocess.run(
+        [exe, "export", "3dm", str(bad), str(tmp_path / "e.3dm")], capture_output=True, text=True
+    )
+    assert run.returncode == 2
+    assert run.stderr.startswith("choreo: error: ")
+    assert "bad.json" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "e.3dm").exists()
