@@ -283,6 +283,10 @@ def kit_readme(cfg: RobotConfig, source: str = "") -> str:
     lim = correction_limits(cfg)
     rsi = cfg.rsi
     ipo = "#IPO_FAST" if cfg.cycle_ms == 4 else "#IPO"
+    bridge_cmd = (
+        f"choreo bridge --backend rsi{f' --config {source}' if source else ''}"
+        f" --rsi-listen {rsi.sensor_ip}:{rsi.sensor_port}"
+    )
     rows = "\n".join(
         f"  {a}   {lim.lower[i]:8.1f} {lim.upper[i]:8.1f} {lim.monitor[i]:8.1f}"
         f"   {lim.stop_allowance[i]:6.1f}   {lim.max_step[i]:7.4f}"
@@ -298,8 +302,9 @@ Files and where they go on the KR C4 (KUKA.RobotSensorInterface):
   {KIT_NAME}.src / .dat       KRC:\\R1\\Program\\ (the KRL program)
 
 The link (robot configuration [rsi]; the bridge reads the same table):
-  controller -> {rsi.sensor_ip}:{rsi.sensor_port} (run: choreo bridge --backend rsi
-  --rsi-listen {rsi.sensor_ip}:{rsi.sensor_port}); SENTYPE {rsi.sen_type};
+  controller -> {rsi.sensor_ip}:{rsi.sensor_port}; run the bridge with the same configuration:
+    {bridge_cmd}
+  SENTYPE {rsi.sen_type};
   corrections <{rsi.correction_tag} A1..A6> in deg, absolute from HOME; cycle {cfg.cycle_ms} ms;
   RSI breaks off after {rsi.timeout_cycles} missed answers.
 
@@ -351,10 +356,10 @@ def write_kuka_files(
     config : str or path, optional
         Robot configuration name or TOML path (default: the shipped KR 6 R900 sixx).
     """
-    from choreo.config import resolve_config
     from choreo.robot.atomic_output import write_files
     from choreo.robot.config import DEFAULT_ROBOT_CONFIG, load_robot_config
 
     cfg = load_robot_config(config)
-    source = resolve_config(config or DEFAULT_ROBOT_CONFIG, "robot").name
+    # As given: the README's bridge command must load the very same configuration.
+    source = str(config) if config else DEFAULT_ROBOT_CONFIG
     return write_files(outdir, kuka_files(cfg, source))

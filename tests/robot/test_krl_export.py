@@ -11,14 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from choreo.config import resolve_config
 from choreo.errors import InputError
 from choreo.robot.codec import Choreography, decode, random_vector
 from choreo.robot.config import RobotConfig, load_robot_config
+from choreo.robot.export_source import ExportSource
 from choreo.robot.kr6 import HOME_DEG, MAX_SPEED_DEG_S
-from choreo.robot.krl import read_axis_points, read_statements
-from choreo.robot.krl_export import export_krl
+from choreo.robot.krl import e6axis, read_axis_points, read_statements
+from choreo.robot.krl_export import export_krl, krl_choreography
 from choreo.robot.safety import (
     UnsafeChoreography,
     check_choreography,
@@ -186,3 +189,29 @@ def test_cli_refuses_with_one_line(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.split() == [str(tmp_path / "d.src"), str(tmp_path / "d.dat")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-400.0, 400.0, allow_nan=False), min_size=6, max_size=6))
+def test_axis_points_round_trip_to_four_decimals(q: list[float]) -> None:
+    points = read_axis_points(e6axis("XP", q) + "\r\n")
+    np.testing.assert_allclose(points["XP"], q, atol=5e-5 + 1e-9)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_any_safe_choreography_reads_back_as_planned(seed: int) -> None:
+    cfg = load_robot_config()
+    vector = random_vector(seed)
+    verdict = check_choreography(vector, cfg)
+    if not verdict.ok or verdict.plan is None:
+        return  # refusals are tested above
+    plan = verdict.plan
+    src, dat = krl_choreography(ExportSource(vector, plan, f"seed {seed}"), cfg, "p")
+    points = read_axis_points(dat)
+    times = [float(m) for m in re.findall(r"TIME_BLOCK_END = (\d+\.\d+)", src)]
+    keyframes = np.array([points[f"XK{k:02d}"] for k in range(1, 29)])
+    np.testing.assert_allclose(keyframes, plan.q[plan.keyframe_indices], atol=5e-5)
+    np.testing.assert_allclose(times, plan.segment_durations, atol=5e-4)
+    again = plan_path(np.vstack([points["XHOME"], keyframes]), times, cfg)
+    assert check_plan(again, cfg) == ""

@@ -176,6 +176,11 @@ def test_cli_writes_the_kit_and_refuses_a_bad_config_in_one_line(tmp_path: Path)
     ok = subprocess.run([exe, "kuka-files", str(tmp_path / "k")], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "k" / "choreo_rsi.src").exists()
+    # The kit tells how to start the bridge on the same configuration.
+    readme = (tmp_path / "k" / "README.txt").read_text()
+    assert "choreo bridge --backend rsi --config kr6r900sixx --rsi-listen 192.168.1.100:49152" in (
+        readme
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text("cycle_ms = 4\n")
     run = subprocess.run(
