@@ -1,7 +1,9 @@
 """Commands of the robot area, registered on :data:`choreo.cli.app`.
 
 ``bridge`` runs the OSC bridge, ``fake-kuka`` a simulated KUKA controller speaking
-RSI, ``send`` plays one choreography through a running bridge.
+RSI, ``send`` plays one choreography through a running bridge, ``kuka-files`` writes
+the controller-side kit, ``export krl`` and ``export 3dm`` write a choreography as a
+KRL program or a Rhino file.
 """
 
 from __future__ import annotations
@@ -12,6 +14,12 @@ from typing import Annotated
 import typer
 
 from choreo.cli import app, bench_app  # noqa: F401
+
+export_app = typer.Typer(
+    help="Write a choreography for other tools: a KRL program, a Rhino file.",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
 
 
 @app.command()
@@ -94,10 +102,14 @@ def fake_kuka(
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Write the counters and latencies here.")
     ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration (its [rsi] tag names).")
+    ] = None,
 ) -> None:
     """Run a fake KUKA controller that speaks RSI to a bridge, like a real KR C4 would."""
     from choreo.errors import InputError
     from choreo.robot.bridge_settings import parse_endpoint
+    from choreo.robot.config import load_robot_config
     from choreo.robot.fake_kuka import run_fake_kuka
 
     start_deg = None
@@ -115,6 +127,7 @@ def fake_kuka(
         start_deg,
         parse_endpoint(bind, "--bind"),
         str(json_out) if json_out else None,
+        load_robot_config(config).rsi,
     )
     if stats.stopped_reason:
         raise typer.Exit(1)
@@ -144,3 +157,51 @@ def send(
     code = run_send(v, trial, parse_endpoint(bridge, "--bridge"), timeout)
     if code:
         raise typer.Exit(code)
+
+
+@app.command("kuka-files")
+def kuka_files(
+    outdir: Annotated[Path, typer.Argument(help="Folder to write the kit into.")],
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration name or TOML path.")
+    ] = None,
+) -> None:
+    """Write the controller kit: RSI Ethernet config, RSI context and the KRL program."""
+    from choreo.robot.kuka_files import write_kuka_files
+
+    for path in write_kuka_files(outdir, config):
+        print(path)
+
+
+SourceArg = Annotated[
+    Path, typer.Argument(help="A vector file (196 values) or a session directory (its best).")
+]
+
+
+@export_app.command("krl")
+def export_krl(
+    source: SourceArg,
+    out: Annotated[Path, typer.Argument(help="The .src to write; the .dat goes beside it.")],
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration name or TOML path.")
+    ] = None,
+) -> None:
+    """Write a choreography as a KRL program (.src/.dat) that moves as planned."""
+    from choreo.robot.krl_export import export_krl as write
+
+    for path in write(source, out, config):
+        print(path)
+
+
+@export_app.command("3dm")
+def export_3dm(
+    source: SourceArg,
+    out: Annotated[Path, typer.Argument(help="The .3dm Rhino file to write.")],
+    config: Annotated[
+        str | None, typer.Option(help="Robot configuration name or TOML path.")
+    ] = None,
+) -> None:
+    """Write a choreography as a Rhino file: flange path and keyframe planes, in mm."""
+    from choreo.robot.rhino_export import export_3dm as write
+
+    print(write(source, out, config))

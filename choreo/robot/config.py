@@ -1,4 +1,4 @@
-"""The robot's configuration: the art-safe envelope, durations, scales and workspace.
+"""The robot's configuration: the art-safe envelope, durations, scales, workspace and RSI.
 
 Loaded from ``choreo/configs/robot/*.toml`` into :class:`RobotConfig`, a strict model:
 an unknown key, an envelope outside the software limits (minus the margin), or a
@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from choreo.config import StrictModel, load_toml, resolve_config
 from choreo.robot.kr6 import AXES, MAX_ACCEL_DEG_S2, MAX_SPEED_DEG_S, SOFT_LIMITS_DEG
+from choreo.robot.rsi_ethernet import RsiEthernet
 
 #: The configuration used when none is named.
 DEFAULT_ROBOT_CONFIG = "kr6r900sixx"
@@ -90,6 +91,8 @@ class RobotConfig(StrictModel):
     segment_duration_s: DurationRange
     workspace_m: Workspace
     envelope_deg: Envelope
+    #: The controller's RSI ETHERNET object: tag names, sender type, address, timeout.
+    rsi: RsiEthernet = Field(default_factory=RsiEthernet)
 
     @field_validator("jerk_deg_s3")
     @classmethod

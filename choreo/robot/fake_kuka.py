@@ -10,6 +10,9 @@ It behaves like a KR C4 running an RSI context with an ``ETHERNET`` object and a
   the new setpoint ``start pose + AK``; the robot reaches it by the next cycle
   (ideal tracking); an answer that misses its cycle is discarded and the last
   setpoint is held (``HOLDON``);
+- an answer of another ``Type`` than the configuration's ``SENTYPE``, or without the
+  configured correction tag, is not an answer (counted in ``wrong_type`` or
+  ``foreign``; its cycle is missed);
 - after ``max_late`` answers missed (late or never arrived; cumulative, like the
   ``Timeout`` parameter of the ETHERNET object), RSI stops: the controller says so
   and sends no more telegrams.
@@ -36,7 +39,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from choreo.errors import InputError
 from choreo.robot.realtime import RT_PRIORITY, make_current_thread_realtime
-from choreo.robot.rsi_xml import format_rob, parse_sen
+from choreo.robot.rsi_ethernet import RsiEthernet
+from choreo.robot.rsi_xml import TelegramFormat
 from choreo.robot.rx_stamps import ANCILLARY_BYTES, enable_rx_stamps, rx_stamp_ns
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,8 @@ class FakeKukaStats:
         Answers that arrived after their cycle ended (a subset of ``missed``).
     foreign : int
         Datagrams that were not a valid answer to any telegram sent.
+    wrong_type : int
+        Answers whose ``Type`` is not the configured ``SENTYPE`` (rejected).
     overruns : int
         Cycles this fake controller itself sent late by more than one cycle
         (its own scheduling, not the sensor PC's fault).
@@ -83,6 +89,7 @@ class FakeKukaStats:
     missed: int = 0
     late: int = 0
     foreign: int = 0
+    wrong_type: int = 0
     overruns: int = 0
     latencies_s: list[float] = field(default_factory=list)
     missed_at: list[int] = field(default_factory=list)
@@ -101,6 +108,7 @@ class FakeKukaStats:
             "missed": self.missed,
             "late": self.late,
             "foreign": self.foreign,
+            "wrong_type": self.wrong_type,
             "overruns": self.overruns,
             "latency_ms": {**pct, "max": float(lat.max()) if lat.size else None},
             "max_speed_deg_s": self.max_speed_deg_s.round(3).tolist(),
@@ -147,6 +155,9 @@ class FakeKukaController:
         Send ``<RIst>`` computed from the KR6 forward kinematics.
     realtime : bool
         Ask for real-time scheduling of the cycle thread, as a real controller has.
+    ethernet : RsiEthernet, optional
+        Tag names and ``SENTYPE`` of the ETHERNET configuration (the robot
+        configuration's ``rsi`` table); ``AK``, ``IPOC``, ``ImFree`` by default.
     """
 
     def __init__(
@@ -159,6 +170,7 @@ class FakeKukaController:
         record: bool = False,
         with_cartesian: bool = False,
         realtime: bool = True,
+        ethernet: RsiEthernet | None = None,
     ) -> None:
         if cycle_ms not in CYCLES_MS:
             raise InputError(f"fake-kuka: --cycle-ms must be 4 or 12, got {cycle_ms}")
@@ -172,6 +184,7 @@ class FakeKukaController:
         self.record = record
         self.with_cartesian = with_cartesian
         self.realtime = realtime
+        self.telegrams = TelegramFormat(ethernet)
         self.start_deg = np.array(start_deg, dtype=np.float64).reshape(6)
         if with_cartesian:
             # Import now: an import inside the cycle thread would stall its first cycles.
@@ -267,6 +280,8 @@ class FakeKukaController:
         have_vel = False
         next_ns = time.time_ns()
         stats = self.stats
+        telegrams = self.telegrams
+        sen_type = telegrams.ethernet.sen_type
         try:
             while not self._stop.is_set():
                 # Wait for the next cycle, taking answers as they come; drain once more
@@ -278,9 +293,12 @@ class FakeKukaController:
                     while (got := self._receive()) is not None:
                         data, stamp = got
                         try:
-                            sen = parse_sen(data)
+                            sen = telegrams.parse_sen(data)
                         except InputError:
                             stats.foreign += 1
+                            continue
+                        if sen.sen_type != sen_type:  # a controller rejects it
+                            stats.wrong_type += 1
                             continue
                         if pending is not None and sen.ipoc == pending[0] and not answered_pending:
                             if stamp - pending[1] <= cycle_ns:
@@ -329,7 +347,9 @@ class FakeKukaController:
                 if self.record:
                     self.setpoints.append(cmd)
                 rist = _flange_pose_mm_deg(actual) if self.with_cartesian else None
-                telegram = format_rob(ipoc, actual.tolist(), cmd.tolist(), rist, stats.missed)
+                telegram = telegrams.format_rob(
+                    ipoc, actual.tolist(), cmd.tolist(), rist, stats.missed
+                )
                 sent_ns = time.time_ns()
                 # A controller keeps its cycle even when the network is down.
                 with contextlib.suppress(OSError):
@@ -350,11 +370,13 @@ def run_fake_kuka(
     start_deg: ArrayLike | None = None,
     bind: tuple[str, int] = ("127.0.0.1", 0),
     json_path: str | None = None,
+    ethernet: RsiEthernet | None = None,
 ) -> FakeKukaStats:
     """Run a fake controller until ``duration_s``, Ctrl-C or RSI stops (``choreo fake-kuka``).
 
     Prints the axis positions and counters once a second, and a summary at the end;
-    writes the summary as JSON to ``json_path`` when given.
+    writes the summary as JSON to ``json_path`` when given. ``ethernet`` names the
+    telegrams' tags (the robot configuration's ``rsi`` table).
     """
     import json
     from pathlib import Path
@@ -368,7 +390,9 @@ def run_fake_kuka(
     # The main thread prints once a second; holding the GIL it must not be preempted by
     # ordinary processes while the cycle thread waits for it (priority inversion).
     make_current_thread_realtime(RT_PRIORITY - 10)
-    fake = FakeKukaController(target, start_deg, cycle_ms, bind=bind, with_cartesian=True)
+    fake = FakeKukaController(
+        target, start_deg, cycle_ms, bind=bind, with_cartesian=True, ethernet=ethernet
+    )
     console.print(
         f"fake-kuka: RSI telegrams every {cycle_ms} ms from {fake.address[0]}:{fake.address[1]} "
         f"to {target[0]}:{target[1]}"

@@ -11,8 +11,9 @@ One thread drives everything, so the order of events is the order of the log:
    simulator when none answers (and say so), open the marker stream, start LabRecorder
    on EEG + markers (+ the feedback and motion streams), *then* open the session's own
    EEG inlet, so that every sample the session scores is in the XDF;
-2. stream check (rate, drops, clock, labels: into meta.json), then the signal check: per-channel quality until every frontal channel is good for a while
-   (or the timeout, then continue or abort as configured);
+2. stream check (rate, drops, clock, labels: into meta.json), then the signal check:
+   per-channel quality until every frontal channel is good for a while (or the timeout,
+   then continue or abort as configured);
 3. baseline block: the pipeline's baseline from its windows in that block;
 4. trials: the learner proposes, the bridge plays, the feedback samples whose windows
    end between ``/choreo/started`` and ``/choreo/done`` make the trial score, the learner

@@ -87,7 +87,11 @@ class FakeKukaProcess:
     in-process, the bridge's planning would hold the fake's GIL and distort its timing)."""
 
     def __init__(
-        self, target: tuple[str, int], cycle_ms: int = 4, duration_s: float = 30.0
+        self,
+        target: tuple[str, int],
+        cycle_ms: int = 4,
+        duration_s: float = 30.0,
+        config: str | None = None,
     ) -> None:
         import subprocess
         import sys
@@ -109,6 +113,7 @@ class FakeKukaProcess:
                 str(duration_s),
                 "--json",
                 str(self.json_path),
+                *(["--config", config] if config else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -53,7 +53,7 @@ from choreo.errors import InputError, StreamError
 from choreo.robot.backends.base import Backend, Snapshot, Trajectory
 from choreo.robot.pipe_frames import read_frame, write_frame
 from choreo.robot.realtime import make_current_thread_realtime
-from choreo.robot.rsi_xml import DEFAULT_SEN_TYPE, format_sen, parse_rob
+from choreo.robot.rsi_xml import TelegramFormat
 from choreo.robot.rx_stamps import ANCILLARY_BYTES, enable_rx_stamps, rx_stamp_ns
 from choreo.runtime import configure_process
 
@@ -73,8 +73,8 @@ class RsiLoop:
     out : binary stream
         Where events go (the pipe to the bridge).
     cfg : RobotConfig
-        For planning smooth stops.
-    controller_ip, loss_timeout_s, sen_type :
+        For planning smooth stops; its ``rsi`` table names the telegrams' tags.
+    controller_ip, loss_timeout_s :
         As for :class:`RsiBackend`.
     """
 
@@ -85,14 +85,13 @@ class RsiLoop:
         cfg: Any,
         controller_ip: str | None,
         loss_timeout_s: float,
-        sen_type: str,
     ) -> None:
         self.sock = sock
         self.out = out
         self.cfg = cfg
         self.controller_ip = controller_ip
         self.loss_timeout_s = loss_timeout_s
-        self.sen_type = sen_type
+        self.telegrams = TelegramFormat(cfg.rsi)
         self.peer: tuple[str, int] | None = None
         self.ref: NDArray[np.float64] | None = None
         self.hold_ak = np.zeros(6)
@@ -122,7 +121,7 @@ class RsiLoop:
             counters["rsi_foreign"] += 1
             return
         try:
-            tel = parse_rob(data)
+            tel = self.telegrams.parse_rob(data)
         except InputError:
             counters["rsi_bad_telegrams"] += 1
             return
@@ -149,7 +148,7 @@ class RsiLoop:
         self.actual = np.array(tel.aipos)
         counters["rsi_telegrams"] += 1
         ak = self.next_correction(t_rx)
-        self.sock.sendto(format_sen(ak, tel.ipoc, self.sen_type), addr)
+        self.sock.sendto(self.telegrams.format_sen(ak, tel.ipoc), addr)
         if t_rx >= self.next_pose:
             self.report_pose(t_rx)
 
@@ -332,9 +331,7 @@ def child_main() -> None:
     _warm_up(init["cfg"])
     host, port = sock.getsockname()[:2]
     write_frame(out, ("bound", str(host), int(port), realtime))
-    loop = RsiLoop(
-        sock, out, init["cfg"], init["controller_ip"], init["loss_timeout_s"], init["sen_type"]
-    )
+    loop = RsiLoop(sock, out, init["cfg"], init["controller_ip"], init["loss_timeout_s"])
     try:
         loop.run(commands)
     except (BrokenPipeError, EOFError):
@@ -349,7 +346,8 @@ class RsiBackend(Backend):
     Parameters
     ----------
     cfg : RobotConfig
-        Limits for the smooth stop planned in the RSI process.
+        Limits for the smooth stop planned in the RSI process, and the telegrams'
+        tag names and ``Type`` (its ``rsi`` table, the controller's ETHERNET object).
     listen : (host, port)
         Where the controller sends its telegrams.
     controller_ip : str, optional
@@ -357,8 +355,6 @@ class RsiBackend(Backend):
         session is the controller and others are ignored (and counted).
     loss_timeout_s : float
         Silence after which the controller counts as lost.
-    sen_type : str
-        ``Type`` of ``<Sen>`` (the ``SENTYPE`` of the controller's RSI configuration).
     realtime : bool
         Ask for real-time scheduling of the RSI process.
     """
@@ -369,7 +365,6 @@ class RsiBackend(Backend):
         listen: tuple[str, int],
         controller_ip: str | None = None,
         loss_timeout_s: float = 0.25,
-        sen_type: str = DEFAULT_SEN_TYPE,
         name: str = "rsi",
         realtime: bool = True,
     ) -> None:
@@ -379,7 +374,6 @@ class RsiBackend(Backend):
         self.listen = listen
         self.controller_ip = controller_ip
         self.loss_timeout_s = float(loss_timeout_s)
-        self.sen_type = sen_type
         self.realtime = realtime
         self._proc: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
@@ -429,7 +423,6 @@ class RsiBackend(Backend):
                 "listen": self.listen,
                 "controller_ip": self.controller_ip,
                 "loss_timeout_s": self.loss_timeout_s,
-                "sen_type": self.sen_type,
                 "cfg": self.cfg,
                 "realtime": self.realtime,
             },
