@@ -17,8 +17,8 @@ from choreo.session.settings import EegSettings
 from choreo.session.store import SessionStore
 
 
-def run_two_trials(tmp_path: Path, eeg: PausableEEG, port: int, **over):  # type: ignore[no-untyped-def]
-    settings = fast_settings(tmp_path, eeg.src.info.name, port, trials=2, **over)
+def run_two_trials(tmp_path: Path, name: str, port: int, **over):  # type: ignore[no-untyped-def]
+    settings = fast_settings(tmp_path, name, port, trials=2, **over)
     return run_session(settings)
 
 
@@ -33,7 +33,7 @@ def test_every_clock_domain_scores_every_trial_and_replays(  # type: ignore[no-u
     bridge = bridge_process(speed=18.0)
     eeg = PausableEEG(unique_name, clock=clock, clock_offset=offset)
     try:
-        result = run_two_trials(tmp_path, eeg, bridge.port)
+        result = run_two_trials(tmp_path, eeg.src.info.name, bridge.port)
     finally:
         eeg.close()
     assert result.stopped == "completed"
@@ -67,7 +67,7 @@ def test_a_clock_jump_mid_session_is_followed_recorded_and_replayed(  # type: ig
     eeg = PausableEEG(unique_name)
     eeg.jump_clock_at(6.0, 3600.0)  # during the first trials: the sender's clock leaps an hour
     try:
-        result = run_two_trials(tmp_path, eeg, bridge.port)
+        result = run_two_trials(tmp_path, eeg.src.info.name, bridge.port)
     finally:
         eeg.close()
     assert result.n_scored == 2
@@ -109,3 +109,30 @@ def test_lsl_only_refuses_unix_stamps_in_one_line_and_keeps_the_recording(  # ty
     assert np.isfinite(
         next(s for s in load_xdf_streams(part) if stream_field(s, "type") == "EEG")["time_stamps"]
     ).all()
+
+
+def test_a_real_muse_recording_stamped_as_muselsl_does_scores_every_trial(  # type: ignore[no-untyped-def]
+    tmp_path: Path, unique_name: str, bridge_process, muse_dir: Path
+) -> None:
+    """The issue's case: real Muse EEG and metadata, chunks of 12, Unix stamps (muselsl
+    without --lsltime). It used to fail at the baseline ("too few accepted windows")."""
+    from choreo.eeg.sources.outlet import replay_recording
+
+    bridge = bridge_process(speed=18.0)
+    pub = replay_recording(
+        muse_dir / "subjecta-relaxed-1.csv",
+        loop=True,
+        name=unique_name,
+        source_id=unique_name,
+        clock="unix",
+    )
+    with pub:
+        result = run_two_trials(tmp_path, unique_name, bridge.port)
+    assert result.stopped == "completed"
+    assert result.n_scored == 2
+    store = SessionStore.open(result.path)
+    (run,) = [r for r in store.records() if r["kind"] == "run"]
+    assert run["clock"]["domain"] == "unix"
+    assert run["eeg"]["device"] == "muse2016"
+    baseline = next(r for r in store.records() if r["kind"] == "baseline")
+    assert min(baseline["baseline"]["n_windows"]) > 0  # AF7 and AF8 both calibrated
