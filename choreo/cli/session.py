@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from choreo.cli import app, bench_app  # noqa: F401
+from choreo.cli.options import Dashboard, DashboardHost, DashboardPort
 
 
 @app.command("session")
@@ -32,8 +33,12 @@ def session_command(
             " its person ([learner] starts_from).",
         ),
     ] = None,
+    dashboard: Dashboard = False,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """Run a live session: headset over LSL, robot bridge over OSC, the learner in between."""
+    from choreo.dashboard.launch import maybe_dashboard
     from choreo.session.live import run_session
     from choreo.session.settings import load_session_settings
     from choreo.session.summary import print_session_result
@@ -43,7 +48,9 @@ def session_command(
         if resume is not None
         else load_session_settings(config, skip_check=skip_check, starts_from=starts_from)
     )
-    print_session_result(run_session(settings, name=name, resume=resume))
+    with maybe_dashboard("session", dashboard, dashboard_host, dashboard_port) as feed:
+        result = run_session(settings, name=name, resume=resume, feed=feed)
+    print_session_result(result)
 
 
 @app.command("demo")

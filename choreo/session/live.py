@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pylsl
 
+from choreo.dashboard.control import SKIPPED, hold_while_paused, skip_requested
 from choreo.errors import ChoreoError, InputError, StreamError
 from choreo.session import scoring
 from choreo.session.markers import FeedbackOutlet, MarkerOutlet
@@ -159,6 +160,8 @@ class LiveSession:
         Optional callbacks (the demo's participant).
     view
         Draws progress; created from ``settings.view`` when not given.
+    feed
+        The dashboard's feed: the view's values go there too, its commands come back.
     """
 
     def __init__(
@@ -167,8 +170,11 @@ class LiveSession:
         store: SessionStore,
         hooks: SessionHooks | None = None,
         view: SessionView | None = None,
+        feed: Any = None,
     ) -> None:
         self.settings = settings
+        #: The dashboard's :class:`choreo.dashboard.state.DashboardFeed` (None: no dashboard).
+        self.feed = feed
         self.store = store
         self.hooks = hooks or SessionHooks()
         self.status = SessionStatus(session=store.path.name, n_trials=settings.trials.count)
@@ -202,9 +208,9 @@ class LiveSession:
                 self._settle()
                 self._make_learner()
                 self._trials()
-            except KeyboardInterrupt:
-                stopped = "interrupted"
-                self.view.say("interrupted: homing the robot and closing the recording")
+            except KeyboardInterrupt as exc:  # Ctrl-C, or Stop on the dashboard
+                stopped = getattr(exc, "reason", "interrupted")
+                self.view.say(f"{stopped}: homing the robot and closing the recording")
             except ChoreoError as exc:
                 stopped = f"error: {exc}"
                 self.view.say(f"[red]stopping: {exc}[/red]")
@@ -409,6 +415,9 @@ class LiveSession:
             self.status.quality = tuple(self.pipeline.channel_quality())
         self._heartbeat()
         self.view.refresh()
+        if self.feed is not None:
+            self.feed.publish_session(self, new if n else ())
+            self.feed.check_stop()
         return n
 
     def _heartbeat(self) -> None:
@@ -590,6 +599,7 @@ class LiveSession:
                 "vector": vector.tolist(),
                 "proposed": proposed,
             }
+            hold_while_paused(self, self.feed)
             outcome = self._perform(trial_id, vector, record)
             if outcome == "rejected":
                 rejections += 1
@@ -724,6 +734,10 @@ class LiveSession:
             if cause == "eeg_lost":
                 self.client.stop()
                 self.client.reset()
+            if cause == "skipped":  # unscored and never proposed again; from home on
+                self._go_home()
+                record["status"] = "rejected"
+                return "rejected"
             return "invalid"
         finally:
             if self.hooks.on_trial_end is not None:
@@ -774,6 +788,8 @@ class LiveSession:
             self.status.progress = (now - t0) / expected if expected > 0 else 0.0
             if self._eeg_lost():
                 raise TrialInvalid("eeg_lost", "EEG stream lost during the trial")
+            if skip_requested(self.feed):
+                raise TrialInvalid("skipped", SKIPPED)
             if now - t0 > b.silent_after_s and self._state_age() > b.silent_after_s:
                 raise TrialInvalid(
                     "bridge_silent", f"no state from the bridge for {b.silent_after_s:g} s"
@@ -935,6 +951,7 @@ def run_session(
     hooks: SessionHooks | None = None,
     view: SessionView | None = None,
     meta: dict[str, Any] | None = None,
+    feed: Any = None,
 ) -> SessionResult:
     """Run a live session (new, or resumed from ``resume``); see the module docstring.
 
@@ -950,6 +967,9 @@ def run_session(
         Callbacks for a synthetic participant (the demo).
     meta
         Extra items for ``meta.json`` (the demo's seeds and participant).
+    feed
+        A :class:`choreo.dashboard.state.DashboardFeed` to publish into and take the
+        artist's commands from.
     """
     if resume is not None:
         store = SessionStore.open(resume)
@@ -976,4 +996,4 @@ def run_session(
         store = SessionStore.create(
             settings, {**session_meta(settings), **starts, **(meta or {})}, name=name
         )
-    return LiveSession(settings, store, hooks=hooks, view=view).run()
+    return LiveSession(settings, store, hooks=hooks, view=view, feed=feed).run()
