@@ -735,6 +735,7 @@ class LiveSession:
                 self.client.stop()
                 self.client.reset()
             if cause == "skipped":  # unscored and never proposed again; from home on
+                self.view.say(f"trial {trial_id} {SKIPPED}: robot home, not scored")
                 self._go_home()
                 record["status"] = "rejected"
                 return "rejected"

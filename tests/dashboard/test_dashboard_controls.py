@@ -52,7 +52,7 @@ def test_skip_pause_and_stop_act_on_the_session(tmp_path: Path, eeg, bridge_proc
 
     hooks = SessionHooks(on_trial_start=start, on_record=record)
     try:
-        result = run_session(settings, hooks=hooks, feed=feed)
+        result = run_session(settings, name="dash-controls", hooks=hooks, feed=feed)
     finally:
         server.close()
 

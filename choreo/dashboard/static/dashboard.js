@@ -70,9 +70,9 @@ function drawArm() {
   const c = $("arm"), g = c.getContext("2d"), w = c.width, h = c.height;
   g.clearRect(0, 0, w, h);
   g.strokeStyle = "#ddd"; g.lineWidth = 1;
-  for (let i = -5; i <= 5; i++) {  // floor grid, 0.2 m
-    const a = project([i * 0.2, -1, 0], w, h), b = project([i * 0.2, 1, 0], w, h);
-    const d = project([-1, i * 0.2, 0], w, h), e = project([1, i * 0.2, 0], w, h);
+  for (let i = -4; i <= 4; i++) {  // floor grid, 0.2 m
+    const a = project([i * 0.2, -0.8, 0], w, h), b = project([i * 0.2, 0.8, 0], w, h);
+    const d = project([-0.8, i * 0.2, 0], w, h), e = project([0.8, i * 0.2, 0], w, h);
     g.beginPath(); g.moveTo(...a); g.lineTo(...b); g.moveTo(...d); g.lineTo(...e); g.stroke();
   }
   if (view.best && view.best.length) {
