@@ -23,7 +23,8 @@ def _png_is_a_picture(path: Path) -> None:
     from PIL import Image
 
     img = np.asarray(Image.open(path).convert("L"), dtype=float)
-    assert img.shape[0] > 400 and img.shape[1] > 600
+    assert img.shape[0] > 400
+    assert img.shape[1] > 600
     assert img.std() > 10  # not a blank page
 
 

@@ -19,7 +19,8 @@ function makePlot(el, label, lines, height = 200, timeAxis = true) {
   const opts = {
     width: plotWidth(el), height,
     scales: { x: { time: timeAxis } },
-    axes: [{ label: timeAxis ? "time" : "trial" }, { label }],
+    axes: [timeAxis ? { label: "time" } : { label: "trial", incrs: [1, 2, 5, 10, 20, 50, 100] },
+      { label }],
     series: [{}].concat(lines.map(([name, color]) => ({ label: name, stroke: color, width: 2,
       points: { show: !timeAxis, size: 7, fill: color } }))),
     cursor: { drag: { x: true, y: false } },
@@ -41,8 +42,9 @@ function addPoints(points) {
     series.alpha.push(p[4]);
     series.theta.push(p[5]);
   }
+  const keep = choreo.maxPoints || MAX_POINTS;
   for (const k of Object.keys(series)) {
-    if (series[k].length > MAX_POINTS) series[k].splice(0, series[k].length - MAX_POINTS);
+    if (series[k].length > keep) series[k].splice(0, series[k].length - keep);
   }
 }
 function drawPlots(snap) {
@@ -63,8 +65,8 @@ function project(p, w, h) {
   const depth = yr * cp + z * sp;
   const up = z * cp - yr * sp;
   const f = 3.0 / (3.0 + depth);
-  const s = Math.min(w, h) * 0.75;
-  return [w / 2 + xr * s * f, h * 0.85 - up * s * f];
+  const s = Math.min(w, h) * 0.55;
+  return [w / 2 + xr * s * f, h * 0.88 - up * s * f];
 }
 function drawArm() {
   const c = $("arm"), g = c.getContext("2d"), w = c.width, h = c.height;
@@ -197,6 +199,8 @@ function table(rows, cols) {
 }
 function renderReport(rep) {
   $("controls").hidden = true;
+  choreo.maxPoints = Infinity;  // the whole session, not the last two minutes
+  text("title-feedback", "Feedback score over the whole session");
   text("connection", "report (recorded session)");
   $("panel-report").hidden = false;
   render(rep.snapshot);
@@ -205,6 +209,21 @@ function renderReport(rep) {
     ["score", "score (z)"], ["n_windows", "EEG windows"], ["duration_s", "performance (s)"],
     ["reason", "why not scored", "text"]]);
   $("seeds-table").innerHTML = table(rep.settings, [["what", "setting", "text"], ["value", "value", "text"]]);
+  choreo.last = rep.snapshot;
+  // The arm shows the best choreography's keyframes in turn, each for its duration.
+  const path = rep.snapshot.best_path;
+  if (path && path.arm_keyframes && path.arm_keyframes.length) {
+    let k = 0;
+    const step = () => {
+      view.arm = path.arm_keyframes[k];
+      $("joint-values").innerHTML = AXES.map((_, i) => `<td>${fmt(path.keyframes_deg[k][i], 1)}°</td>`).join("");
+      drawArm();
+      const wait = Math.max(300, Math.min(1500, 1000 * path.durations_s[k] / 4));
+      k = (k + 1) % path.arm_keyframes.length;
+      setTimeout(step, wait);
+    };
+    step();
+  }
 }
 
 window.addEventListener("load", () => {
