@@ -69,8 +69,23 @@ def demo_command(
 def replay_session_command(
     directory: Annotated[Path, typer.Argument(help="A session directory.")],
     tolerance: Annotated[float, typer.Option(help="Largest score difference that agrees.")] = 1e-6,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard",
+            help="Instead of comparing: play the session into the dashboard (Ctrl-C ends).",
+        ),
+    ] = False,
+    speed: Annotated[float, typer.Option(help="--dashboard: session seconds per second.")] = 1.0,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """Recompute a session's scores from its XDF and re-run its learner; compare with live."""
+    if dashboard:
+        from choreo.dashboard.replay import play_session
+
+        play_session(directory, speed, dashboard_host, dashboard_port)
+        return
     from choreo.session.summary import print_replay_result, replay_with_progress
 
     result = replay_with_progress(directory, tolerance)

@@ -259,6 +259,11 @@ class DashboardFeed:
         """Whether the artist asked to hold before the next trial."""
         return self._paused
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the artist pressed *stop*."""
+        return self._stop
+
     # ------------------------------------------------------------- commands
     def command(self, name: str) -> str:
         """Take a command from the dashboard; return what it does (shown on the page).

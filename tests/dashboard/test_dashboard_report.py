@@ -93,3 +93,58 @@ def test_report_page_in_chromium(reported: Path, browser, tmp_path: Path) -> Non
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert (tmp_path / "report.png").stat().st_size > 50_000
     page.close()
+
+
+def test_replay_plays_the_recorded_session_into_the_feed(reported: Path) -> None:
+    from choreo.dashboard.replay import replay_into_feed
+    from choreo.dashboard.state import DashboardFeed
+
+    feed = DashboardFeed("replay")
+    seen: list[dict] = []  # type: ignore[type-arg]
+    stats = replay_into_feed(
+        reported, feed, speed=4.0, sleep=lambda s: seen.append(feed.snapshot(10**9))
+    )
+    store = SessionStore.open(reported)
+    trials = store.trials()
+    snap = feed.snapshot()
+    # Every recorded window, once, in order; the trials' scores as recorded.
+    page = (reported / "report" / "dashboard.html").read_text()
+    recorded = [p[1] for p in embedded(page)["snapshot"]["points"]]
+    assert [p[1] for p in snap["points"]] == pytest.approx(recorded)
+    assert stats.n_points == len(recorded)
+    assert snap["scores"] == [pytest.approx(t["score"]) for t in trials]
+    assert stats.n_trials == len(trials)
+    assert not stats.stopped
+    # The phases follow the records; the arm moves during the trials, home otherwise.
+    phases = [s["phase"] for s in seen]
+    assert "baseline" in phases
+    assert "trial" in phases
+    moving = {tuple(s["joints"]) for s in seen if s["phase"] == "trial"}
+    assert len(moving) > 5
+    # At 4x real time, a tick of 0.05 s plays 0.2 s of the session.
+    assert stats.played_s == pytest.approx(len(seen) * 0.2, rel=0.05)
+    assert (
+        snap["best_trial"]
+        == max((t for t in trials if t["status"] == "scored"), key=lambda t: t["score"])["n"]
+    )
+
+
+def test_replay_stop_and_skip_from_the_dashboard(reported: Path) -> None:
+    from choreo.dashboard.replay import replay_into_feed
+    from choreo.dashboard.state import DashboardFeed
+
+    feed = DashboardFeed("replay")
+    phases: list[str] = []
+
+    def tick(_: float) -> None:
+        s = feed.snapshot(10**9)
+        phases.append(s["phase"])
+        if s["phase"] == "trial" and phases.count("trial") == 1:
+            assert feed.command("skip").startswith("skipping")
+        if len(s["scores"]) == 1:
+            feed.command("stop")
+
+    stats = replay_into_feed(reported, feed, speed=2.0, sleep=tick)
+    assert stats.stopped
+    assert phases.count("trial") <= 2  # the first trial skipped to its end at once
+    assert feed.snapshot()["phase"] == "stopped"
