@@ -143,12 +143,13 @@ function render(snap) {
   text("best", best);
   const ev = (snap.events || []).map((e) => `<li>${escapeHtml(e)}</li>`).join("");
   if ($("events").innerHTML !== ev) $("events").innerHTML = ev;
-  // For the latency benchmark: the newest window now on screen.
-  if (snap.points && snap.points.length) {
-    const p = snap.points[snap.points.length - 1];
+  // For the latency benchmark: the windows of this snapshot, once painted on screen.
+  if (snap.points && snap.points.length && !window.CHOREO_REPORT) {
+    const pts = snap.points;
     requestAnimationFrame(() => {
-      choreo.shown.push({ i: p[0], lsl_t: p[1], wall_shown: Date.now() / 1000 });
-      if (choreo.shown.length > 2000) choreo.shown.shift();
+      const now = Date.now() / 1000;
+      for (const p of pts) choreo.shown.push({ i: p[0], lsl_t: p[1], wall_shown: now });
+      if (choreo.shown.length > 5000) choreo.shown.splice(0, choreo.shown.length - 5000);
     });
   }
 }
