@@ -57,12 +57,18 @@ def session_command(
 def demo_command(
     config: Annotated[Path | None, typer.Option(help="Demo settings (TOML).")] = None,
     trials: Annotated[int | None, typer.Option(help="Number of scored trials.")] = None,
+    dashboard: Dashboard = False,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """The whole loop without hardware: synthetic participant, simulated robot, real learning."""
+    from choreo.dashboard.launch import maybe_dashboard
     from choreo.session.demo import run_demo
     from choreo.session.summary import print_demo_result
 
-    print_demo_result(run_demo(config, trials=trials))
+    with maybe_dashboard("session", dashboard, dashboard_host, dashboard_port) as feed:
+        result = run_demo(config, trials=trials, feed=feed)
+    print_demo_result(result)
 
 
 @app.command("replay-session")

@@ -136,8 +136,12 @@ def build_app(
         finally:
             listener.cancel()
 
+    async def no_icon(request: Request) -> Response:
+        return Response(status_code=204)
+
     routes = [
         Route("/", index),
+        Route("/favicon.ico", no_icon),
         Route("/api/state", state),
         Route("/api/command/{name}", command, methods=["POST"]),
         WebSocketRoute("/ws", ws),
