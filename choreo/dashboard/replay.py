@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from choreo.dashboard.recorded import RecordedSession, read_recorded_session, trial_motion
-from choreo.dashboard.state import DashboardFeed
+from choreo.dashboard.state import DashboardFeed, record_intervals
 from choreo.session.store import SessionStore
 
 #: Seconds of wall time between two updates of the feed.
@@ -42,6 +42,7 @@ class _Window:
     rel_alpha: float
     rel_theta: float
     accepted: bool
+    wall: float  # when the session recorded it, Unix s: the plots show the session's clock
 
 
 class _Timeline:
@@ -149,6 +150,7 @@ def replay_into_feed(
                     float(rec.rel_alpha[k]),
                     float(rec.rel_theta[k]),
                     bool(rec.accepted[k]),
+                    float(rec.t[k] + rec.wall_offset),
                 )
                 for k in range(i, j)
             )
@@ -181,6 +183,9 @@ def replay_into_feed(
             "trial": sum(v is not None for v in scores) + (1 if playing is not None else 0),
             "scores": list(scores),
             "events": events[-6:],
+            "intervals": record_intervals(
+                r for r in rec.records if (r.get("done") or r.get("end") or math.inf) <= t
+            ),
         }
         if best is not None:
             values.update(

@@ -19,7 +19,7 @@ import numpy as np
 
 from choreo.dashboard.recorded import read_recorded_session, settings_rows
 from choreo.dashboard.server import STATIC_DIR
-from choreo.dashboard.state import arm_points, choreography_path
+from choreo.dashboard.state import arm_points, choreography_path, record_intervals
 from choreo.session.store import SessionStore
 
 
@@ -72,6 +72,7 @@ def report_data(
         "n_trials": store.settings().trials.count,
         "progress": 1.0,
         "points": rec.points(),
+        "intervals": record_intervals(rec.records),
         "events": [],
     }
     last = rec.points()[-1] if len(rec.t) else None

@@ -52,6 +52,18 @@ def arm_points(q_deg: Any) -> list[list[float]]:
     return np.round(joint_positions(np.asarray(q_deg, dtype=float)), 4).tolist()
 
 
+def record_intervals(records: Any) -> list[list[Any]]:
+    """The baseline block and the performed trials of session records, for shading the
+    plots: ``[kind, start, end, status]`` (LSL s; kind ``baseline`` or ``trial``)."""
+    out: list[list[Any]] = []
+    for r in records:
+        if r.get("kind") == "baseline":
+            out.append(["baseline", _finite(r.get("start")), _finite(r.get("end")), ""])
+        elif r.get("kind") == "trial" and r.get("started") and r.get("done"):
+            out.append(["trial", _finite(r["started"]), _finite(r["done"]), r.get("status")])
+    return out
+
+
 def choreography_path(vector: Any) -> dict[str, Any]:
     """The flange's keyframe positions (m) and the keyframe durations (s) of ``vector``."""
     from choreo.robot.codec import decode
@@ -100,6 +112,7 @@ class DashboardFeed:
         self._stop = False
         self._skip = False
         self._best_key: Any = None
+        self._n_records = -1
         self.log: list[str] = []
 
     # ------------------------------------------------------------- publishing
@@ -112,7 +125,8 @@ class DashboardFeed:
 
     def push_feedback(self, samples: Any) -> None:
         """Append feedback windows (objects with ``t``, ``score``, ``rel_alpha``,
-        ``rel_theta``, ``accepted``, e.g. :class:`choreo.eeg.feedback.FeedbackSample`)."""
+        ``rel_theta``, ``accepted``, e.g. :class:`choreo.eeg.feedback.FeedbackSample`;
+        a ``wall`` attribute, Unix s, places a replayed window at its recorded time)."""
         now = time.time()
         with self._lock:
             for s in samples:
@@ -121,7 +135,7 @@ class DashboardFeed:
                     (
                         self._n_points,
                         _finite(s.t),
-                        now,
+                        getattr(s, "wall", now),
                         _finite(s.score),
                         _finite(s.rel_alpha),
                         _finite(s.rel_theta),
@@ -182,6 +196,9 @@ class DashboardFeed:
         state = getattr(client, "latest_state", None) if client is not None else None
         if state is not None:
             self.set_joints(state.q, getattr(state, "t", None))
+        if len(session.records) != self._n_records:  # a new record: maybe a new interval
+            self._n_records = len(session.records)
+            self.publish(intervals=record_intervals(session.records))
         if s.phase != "trial":
             self._skip = False  # a skip pressed between trials must not skip the next one
         if s.best_trial is not None and s.best_trial != self._best_key:

@@ -111,3 +111,23 @@ def test_live_page_follows_the_session_and_its_buttons_act(  # type: ignore[no-u
     assert ("pause", "dashboard") in [(r["kind"], r.get("reason")) for r in records]
     for name in ("dashboard-trial.png", "dashboard-paused.png"):
         _png_is_a_picture(tmp_path / name)
+
+
+def test_monitor_and_bridge_pages_show_only_what_they_fill(browser) -> None:  # type: ignore[no-untyped-def]
+    from choreo.robot.kr6 import HOME_DEG
+
+    for source, shown, hidden in (
+        ("monitor", ["#panel-quality", "#panel-feedback"], ["#panel-arm", "#panel-trials"]),
+        ("bridge", ["#panel-arm"], ["#panel-quality", "#panel-trials", "#panel-feedback"]),
+    ):
+        feed = DashboardFeed(source)
+        feed.set_joints(HOME_DEG)
+        with serve_dashboard(feed, port=0) as server:
+            page = browser.new_page()
+            page.goto(server.url)
+            page.wait_for_function("window.choreo.received > 1", timeout=10_000)
+            for sel in shown:
+                assert page.is_visible(sel), (source, sel)
+            for sel in [*hidden, "#controls"]:
+                assert page.is_hidden(sel), (source, sel)
+            page.close()

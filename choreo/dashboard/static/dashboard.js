@@ -24,10 +24,26 @@ function makePlot(el, label, lines, height = 200, timeAxis = true) {
     series: [{}].concat(lines.map(([name, color]) => ({ label: name, stroke: color, width: 2,
       points: { show: !timeAxis, size: 7, fill: color } }))),
     cursor: { drag: { x: true, y: false } },
+    hooks: timeAxis ? { drawClear: [shadeIntervals] } : {},
   };
   return new uPlot(opts, [[]].concat(lines.map(() => [])), el);
 }
 const plots = {};
+// Baseline block (gold) and trials (blue; red when not scored) behind the time plots.
+let intervals = [], lslToWall = null;
+function shadeIntervals(u) {
+  if (lslToWall === null) return;
+  const g = u.ctx, top = u.bbox.top, h = u.bbox.height;
+  for (const [kind, a, b, status] of intervals) {
+    if (a === null || b === null) continue;
+    const x0 = u.valToPos(a + lslToWall, "x", true), x1 = u.valToPos(b + lslToWall, "x", true);
+    const lo = Math.max(x0, u.bbox.left), hi = Math.min(x1, u.bbox.left + u.bbox.width);
+    if (hi <= lo) continue;
+    g.fillStyle = kind === "baseline" ? "rgba(230,180,0,0.18)"
+      : status === "scored" ? "rgba(26,107,138,0.10)" : "rgba(192,57,43,0.12)";
+    g.fillRect(lo, top, hi - lo, h);
+  }
+}
 function initPlots() {
   plots.score = makePlot($("plot-score"), "score (z)", [["score (z)", "#1a6b8a"]]);
   plots.bands = makePlot($("plot-bands"), "relative power", [
@@ -107,8 +123,22 @@ function initArm() {
 }
 
 // ---------------------------------------------------------------- render a snapshot
+// The panels each source fills (the others are hidden); null: all of them.
+const PANELS = {
+  monitor: ["panel-now", "panel-quality", "panel-feedback"],
+  bridge: ["panel-arm"],
+};
+function showPanels(source) {
+  const keep = PANELS[source];
+  if (!keep) return;
+  for (const el of document.querySelectorAll("main > section")) {
+    if (el.id !== "panel-report") el.hidden = !keep.includes(el.id);
+  }
+  $("controls").hidden = true;  // nothing to pause or skip without a session
+}
 function text(id, v) { const el = $(id); if (el.textContent !== v) el.textContent = v; }
 function render(snap) {
+  if (snap.source !== choreo.source) { choreo.source = snap.source; showPanels(snap.source); }
   text("title-session", snap.session ? `session ${snap.session}` : `(${snap.source})`);
   const phase = snap.paused && snap.phase !== "paused" ? `${snap.phase} (pause requested)` : snap.phase;
   text("phase", phase || "—");
@@ -128,7 +158,12 @@ function render(snap) {
     ? `trial ${snap.trial || 0} of ${snap.n_trials}  ·  ${scored} scored so far`
     : "no trials in this view");
   $("progress").style.width = `${Math.round(100 * Math.max(0, Math.min(1, snap.progress || 0)))}%`;
-  if (snap.points && snap.points.length) addPoints(snap.points);
+  if (snap.points && snap.points.length) {
+    addPoints(snap.points);
+    const p = snap.points[snap.points.length - 1];
+    if (p[1] !== null) lslToWall = p[2] - p[1];  // the LSL clock on the plots' time axis
+  }
+  if (snap.intervals) intervals = snap.intervals;
   drawPlots(snap);
   view.arm = snap.arm || null;
   view.best = snap.best_path && snap.best_path.flange ? snap.best_path.flange : null;
