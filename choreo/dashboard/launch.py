@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -36,4 +37,7 @@ def maybe_dashboard(
     try:
         yield feed
     finally:
+        # Tell the open pages before they lose the server (a few snapshot periods).
+        feed.publish(phase="ended", message=f"choreo {source} has ended; the page stops here")
+        time.sleep(0.3)
         server.close()

@@ -200,7 +200,8 @@ class DashboardFeed:
             self._n_records = len(session.records)
             self.publish(intervals=record_intervals(session.records))
         if s.phase != "trial":
-            self._skip = False  # a skip pressed between trials must not skip the next one
+            with self._lock:  # a skip pressed between trials must not skip the next one
+                self._skip = False
         if s.best_trial is not None and s.best_trial != self._best_key:
             rec = next(
                 (
