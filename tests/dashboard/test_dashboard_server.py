@@ -165,3 +165,27 @@ def test_a_taken_port_is_one_clear_error(served):
     _, server = served
     with pytest.raises(StreamError, match=f"cannot listen on 127.0.0.1:{server.port}"):
         serve_dashboard(DashboardFeed(), port=server.port)
+
+
+def test_maybe_dashboard_serves_while_the_command_runs_and_says_where() -> None:
+    import io
+    import socket
+
+    from rich.console import Console
+
+    from choreo.dashboard.launch import maybe_dashboard
+
+    with maybe_dashboard("session", False) as feed:
+        assert feed is None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = io.StringIO()
+    with maybe_dashboard("monitor", True, port=port, console=Console(file=out)) as feed:
+        assert feed is not None
+        feed.publish(phase="ok")
+        assert json.loads(get(f"http://127.0.0.1:{port}/api/state")[1])["phase"] == "ok"
+    assert f"http://127.0.0.1:{port}/" in out.getvalue()
+    assert feed.snapshot()["phase"] == "ended"
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=2)
