@@ -124,4 +124,7 @@ def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     main()

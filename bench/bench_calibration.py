@@ -55,6 +55,9 @@ def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trial-s", type=float, default=20.0)
     ap.add_argument("--json", type=Path, default=None)

@@ -120,4 +120,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     sys.exit(main())

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from choreo.resources import config_dir
+
 REPO = Path(__file__).resolve().parents[1]
 BAR = 0.6
 
@@ -84,10 +86,13 @@ def main(sessions: list[Path], json_path: Path) -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--sessions", type=Path, nargs="*", default=None)
-    ap.add_argument("--config", type=Path, default=REPO / "configs" / "demo.toml")
+    ap.add_argument("--config", type=Path, default=config_dir() / "demo.toml")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "demo-learning.json")
     a = ap.parse_args()
     main(a.sessions if a.sessions else run_demos(a.runs, a.config), a.json)

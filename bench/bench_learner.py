@@ -24,7 +24,6 @@ def main(evaluations: int = 100, seed: int = 0) -> dict[str, object]:
     from choreo.robot.config import load_robot_config
     from choreo.robot.safety import check_choreography
 
-    torch.set_num_threads(2)
     cfg = load_robot_config()
     gen, _ = load_generator()
     learner = Learner(gen, seed=seed)
@@ -91,6 +90,9 @@ def main(evaluations: int = 100, seed: int = 0) -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process(threads=2)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--evaluations", type=int, default=100, help="trials to time")
     main(parser.parse_args().evaluations)

@@ -138,4 +138,7 @@ def main(seconds: float = 30.0) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     main()

@@ -189,4 +189,7 @@ def main() -> dict[str, object]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     main()

@@ -150,4 +150,7 @@ def main(hours: float = 1.0) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     main()

@@ -17,7 +17,7 @@ largest difference is printed). Writes bench/results/plan.json.
     .venv/bin/python bench/bench_plan.py [--n 400] [--realtime]
 
 Like the bridge and RSI processes, the benchmark first keeps freed memory for reuse
-(:func:`choreo.robot.realtime.keep_freed_memory`); ``--default-malloc`` leaves glibc's
+(:func:`choreo.runtime.keep_freed_memory`); ``--default-malloc`` leaves glibc's
 defaults, to measure what that is worth (minor page faults per check are printed).
 
 When the 2 CPUs are shared with other work, the wall-clock p99 mostly measures the
@@ -43,7 +43,6 @@ from ruckig import Trajectory as RuckigTrajectory
 from choreo.robot.codec import decode, random_vector
 from choreo.robot.config import RobotConfig, load_robot_config, robot_config_with
 from choreo.robot.kr6 import HOME_DEG, forward_kinematics
-from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography, check_plan
 from choreo.robot.trajectory import path_limits, plan_choreography
 
@@ -239,7 +238,9 @@ if __name__ == "__main__":
         help="leave glibc's allocator defaults (the bridge keeps freed memory for reuse)",
     )
     args = parser.parse_args()
-    kept = not args.default_malloc and keep_freed_memory()
+    from choreo.runtime import configure_process
+
+    kept = configure_process(keep_memory=not args.default_malloc).freed_memory_kept
     malloc = "freed memory kept for reuse" if kept else "glibc defaults"
     runs = {"normal": main(args.n, args.anchor, malloc=malloc)}
     if args.realtime:

@@ -99,9 +99,7 @@ def main() -> None:
     from choreo.robot.bridge import Bridge
     from choreo.robot.bridge_settings import BridgeSettings
     from choreo.robot.client import BridgeClient
-    from choreo.robot.realtime import keep_freed_memory
 
-    keep_freed_memory()  # as the `choreo bridge` process does: this one plans the plays
     console = Console()
     results: dict[str, Any] = {}
     rsi_settings = BridgeSettings(
@@ -157,4 +155,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     main()

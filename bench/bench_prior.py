@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 
 def _median_ms(fn: object, repeats: int) -> float:
@@ -34,7 +33,6 @@ def main(n_draw: int = 5000, n_checked: int = 300) -> dict[str, float]:
     from choreo.robot.config import load_robot_config
     from choreo.robot.safety import check_choreography
 
-    torch.set_num_threads(1)
     cfg = load_robot_config()
     prior = ProceduralPrior(cfg, seed=0)
     per_family = n_draw // len(FAMILIES)
@@ -83,4 +81,7 @@ def main(n_draw: int = 5000, n_checked: int = 300) -> dict[str, float]:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process(threads=1)
     main()

@@ -77,10 +77,8 @@ def rsi_run() -> dict[str, Any]:
     from choreo.robot.client import BridgeClient
     from choreo.robot.codec import random_vector
     from choreo.robot.config import load_robot_config
-    from choreo.robot.realtime import keep_freed_memory
     from choreo.robot.safety import check_choreography
 
-    keep_freed_memory()  # as the `choreo bridge` process does
     cfg = load_robot_config()
     vector = random_vector(SEED)
     verdict = check_choreography(vector, cfg)
@@ -205,4 +203,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from choreo.runtime import configure_process
+
+    configure_process()
     main()

@@ -15,11 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from choreo.errors import ConfigError
-
-#: Folder of the shipped TOML files; ``CHOREO_CONFIG_DIR`` points elsewhere.
-CONFIG_DIR = Path(
-    os.environ.get("CHOREO_CONFIG_DIR", Path(__file__).resolve().parents[1] / "configs")
-)
+from choreo.resources import config_dir, locate
 
 
 class StrictModel(BaseModel):
@@ -71,17 +67,17 @@ def load_toml(path: str | os.PathLike[str], model: type[M]) -> M:
 
 
 def resolve_config(name_or_path: str | os.PathLike[str], folder: str) -> Path:
-    """Find a configuration by path, or by name inside ``CONFIG_DIR/folder``.
+    """Find a configuration by path, or by name inside ``config_dir()/folder``.
 
-    ``resolve_config("muse2016", "devices")`` finds ``configs/devices/muse2016.toml``.
+    ``resolve_config("muse2016", "devices")`` finds ``choreo/configs/devices/muse2016.toml``;
+    a path is found by :func:`choreo.resources.locate` (``configs/...`` = the shipped file).
     """
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists():
-        return p
-    candidate = CONFIG_DIR / folder / f"{p.name}.toml"
+        return locate(p)
+    where = config_dir() / folder
+    candidate = where / f"{p.name}.toml"
     if candidate.exists():
         return candidate
-    known = sorted(f.stem for f in (CONFIG_DIR / folder).glob("*.toml"))
-    raise ConfigError(
-        f"no configuration '{name_or_path}' in {CONFIG_DIR / folder} (known: {', '.join(known)})"
-    )
+    known = sorted(f.stem for f in where.glob("*.toml"))
+    raise ConfigError(f"no configuration '{name_or_path}' in {where} (known: {', '.join(known)})")

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from choreo.runtime import configure_process
+
+# The test process is an entry point like the CLI: the same process-wide settings.
+configure_process()
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" / "data"))
 MUSE_DIR = SHARED_DATA / "muse-mental-state"

@@ -30,6 +30,9 @@ from choreo.cli import benchmarks, eeg, learning, render, robot, scoring, sessio
 
 def main() -> None:
     """Run the command line; a :class:`ChoreoError` becomes one line and a non-zero exit."""
+    from choreo.runtime import configure_process
+
+    configure_process()  # the process-wide choices, before any command loads liblsl
     try:
         code = app(standalone_mode=False)
         # In non-standalone mode click returns (not raises) the code of typer.Exit(n).

@@ -55,7 +55,7 @@ def learning(
     ),
     workers: int = typer.Option(2, help="Worker processes."),
     checkpoint: Path = typer.Option(
-        None, help="GAN prior checkpoint (default models/prior.safetensors)."
+        None, help="GAN prior checkpoint (default choreo/models/prior.safetensors)."
     ),
 ) -> None:
     """Compare choreo's learner with prior sampling, random search, CMA-ES and FBGAN."""

@@ -11,9 +11,11 @@ from choreo.cli import app, bench_app  # noqa: F401
 
 @app.command("train-prior")
 def train_prior_command(
-    config: Path = typer.Option(None, "--config", help="GAN settings (default configs/gan.toml)."),
+    config: Path = typer.Option(
+        None, "--config", help="GAN settings (default choreo/configs/gan.toml)."
+    ),
     out: Path = typer.Option(
-        None, "--out", help="Checkpoint to write (default models/prior.safetensors)."
+        None, "--out", help="Checkpoint to write (default choreo/models/prior.safetensors)."
     ),
     steps: int = typer.Option(
         None, "--steps", min=1, help="Generator updates (overrides the config)."

@@ -33,7 +33,7 @@ def score(
         typer.Option(help="Write FILE's own baseline (all its accepted windows) as JSON here."),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option(help="EEG settings TOML (default: configs/eeg.toml).")
+        Path | None, typer.Option(help="EEG settings TOML (default: choreo/configs/eeg.toml).")
     ] = None,
 ) -> None:
     """Score a recording: per-channel quality, relative alpha/theta, relaxation index, score."""
@@ -49,7 +49,7 @@ def monitor(
     source_id: Annotated[str | None, typer.Option(help="LSL source_id.")] = None,
     device: Annotated[str | None, typer.Option(help="Device profile name or TOML path.")] = None,
     config: Annotated[
-        Path | None, typer.Option(help="EEG settings TOML (default: configs/eeg.toml).")
+        Path | None, typer.Option(help="EEG settings TOML (default: choreo/configs/eeg.toml).")
     ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to look for the stream.")] = 5.0,
     duration: Annotated[

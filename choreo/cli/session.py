@@ -41,7 +41,7 @@ def session_command(
     from choreo.dashboard.launch import maybe_dashboard
     from choreo.session.live import run_session
     from choreo.session.settings import load_session_settings
-    from choreo.session.summary import print_session_result
+    from choreo.ui.session_summary import print_session_result
 
     settings = (
         None
@@ -64,7 +64,7 @@ def demo_command(
     """The whole loop without hardware: synthetic participant, simulated robot, real learning."""
     from choreo.dashboard.launch import maybe_dashboard
     from choreo.session.demo import run_demo
-    from choreo.session.summary import print_demo_result
+    from choreo.ui.session_summary import print_demo_result
 
     with maybe_dashboard("session", dashboard, dashboard_host, dashboard_port) as feed:
         result = run_demo(config, trials=trials, feed=feed)
@@ -92,7 +92,7 @@ def replay_session_command(
 
         play_session(directory, speed, dashboard_host, dashboard_port)
         return
-    from choreo.session.summary import print_replay_result, replay_with_progress
+    from choreo.ui.session_summary import print_replay_result, replay_with_progress
 
     result = replay_with_progress(directory, tolerance)
     print_replay_result(result)
@@ -106,6 +106,6 @@ def report_command(
 ) -> None:
     """Write a session's plots and HTML page to DIR/report/."""
     from choreo.session.report import make_report
-    from choreo.session.summary import print_report
+    from choreo.ui.session_summary import print_report
 
     print_report(make_report(directory))

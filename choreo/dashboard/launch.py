@@ -24,11 +24,10 @@ def maybe_dashboard(
     if not enabled:
         yield None
         return
-    from rich.console import Console
-
     from choreo.dashboard.server import serve_dashboard
+    from choreo.ui.console import make_console
 
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     feed = DashboardFeed(source)
     server = serve_dashboard(feed, host=host, port=port)
     console.print(f"dashboard: [bold]{server.url}[/bold]", soft_wrap=True)

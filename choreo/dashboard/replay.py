@@ -206,11 +206,10 @@ def play_session(
 ) -> ReplayStats:
     """``choreo replay-session DIR --dashboard``: serve the dashboard, play the session
     into it, then keep the page up until Ctrl-C."""
-    from rich.console import Console
-
     from choreo.dashboard.launch import maybe_dashboard
+    from choreo.ui.console import make_console
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     stats = ReplayStats(0.0, 0, 0, True)
     with maybe_dashboard("replay", True, host, port, console) as feed:
         assert feed is not None

@@ -1,4 +1,4 @@
-"""EEG device profiles (``configs/devices/*.toml``) and matching a stream to one.
+"""EEG device profiles (``choreo/configs/devices/*.toml``) and matching a stream to one.
 
 A profile says what a headset sends (labels, nominal rate, units, reference)
 and which channels are frontal, temporal or unused. Muse 2016 has fixed
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from choreo.config import CONFIG_DIR, StrictModel, load_toml, resolve_config
+from choreo.config import StrictModel, load_toml, resolve_config
 from choreo.eeg.stream import MICROVOLTS, FloatArray, StreamInfo
 from choreo.errors import ConfigError, InputError
+from choreo.resources import config_dir
 
 #: Lowest rate that resolves the 1-40 Hz bands: Nyquist (80 Hz) plus room for
 #: the anti-alias roll-off and the line-noise notch.
@@ -63,7 +64,7 @@ class MatchRule(StrictModel):
 
 
 class DeviceProfile(StrictModel):
-    """One EEG device, as configured in ``configs/devices/<name>.toml``.
+    """One EEG device, as configured in ``choreo/configs/devices/<name>.toml``.
 
     ``sfreq`` is the nominal rate in Hz (None: take it from the stream);
     ``units`` the unit assumed when the metadata declares none; ``channels``
@@ -113,7 +114,7 @@ def known_devices() -> list[DeviceProfile]:
     """Every shipped profile except ``generic``."""
     return [
         load_device(p)
-        for p in sorted((CONFIG_DIR / "devices").glob("*.toml"))
+        for p in sorted((config_dir() / "devices").glob("*.toml"))
         if p.stem != "generic"
     ]
 

@@ -1,9 +1,6 @@
-"""Terminal views of the EEG feedback: the score of a file, and the live monitor.
+"""What ``choreo score`` and ``choreo monitor`` run: score a file, follow a stream live.
 
-Both show the same per-channel table (quality index, relative alpha and
-theta, relaxation index) and the score, so what a person sees while fitting
-the headset (``choreo monitor``) reads like what ``choreo score`` says of a
-recording.
+The tables and the live view are drawn by :mod:`choreo.ui.eeg_view`.
 """
 
 from __future__ import annotations
@@ -18,70 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
-
 from choreo.eeg.settings import EegSettings, load_eeg_settings
+from choreo.ui.console import Console, live_display, make_console
+from choreo.ui.eeg_view import monitor_view, score_table
 
 if TYPE_CHECKING:
-    from choreo.eeg.pipeline import FeedbackPipeline, PipelineWindows, ScoreResult
+    from choreo.eeg.offline_scoring import ScoreResult
+    from choreo.eeg.pipeline import FeedbackPipeline, PipelineWindows
     from choreo.eeg.stream import ChunkSource
-
-LEVEL_STYLE = {"good": "bold green", "medium": "yellow", "bad": "bold red", "none": "dim"}
-
-
-def _f(v: float, fmt: str = ".3f") -> str:
-    return "-" if not math.isfinite(v) else format(v, fmt)
 
 
 # ====================================================================== choreo score
-def score_table(result: ScoreResult) -> Table:
-    """Per-channel quality, relative alpha and theta, relaxation index; score in the caption."""
-    table = Table(
-        title=f"{result.path.name}  ({result.device}, {result.info.sfreq:g} Hz, "
-        f"{result.windows.n_windows} windows of {result.window_s:g} s every "
-        f"{result.hop_s * 1000:g} ms)",
-        title_justify="left",
-    )
-    for col in ("channel", "quality", "accepted", "alpha", "theta", "a+t", "mains", "rejected"):
-        left = col in ("channel", "quality", "rejected")
-        table.add_column(col, justify="left" if left else "right")
-    for c in result.channels:
-        table.add_row(
-            f"{c.name}{' *' if c.frontal else ''}",
-            Text(c.level, style=LEVEL_STYLE.get(c.level, "")),
-            f"{100 * c.accepted_share:.0f}%",
-            _f(c.rel_alpha),
-            _f(c.rel_theta),
-            _f(c.relaxation),
-            _f(c.line_ratio, ".2f"),
-            c.reasons or "",
-        )
-    table.add_section()
-    table.add_row(
-        "frontal",
-        "",
-        f"{100 * result.accepted_share:.0f}%",
-        _f(result.rel_alpha),
-        _f(result.rel_theta),
-        Text(_f(result.relaxation), style="bold"),
-        "",
-        "",
-    )
-    tr = result.trial
-    table.caption = (
-        f"* frontal. alpha, theta: relative power (of 1-40 Hz); a+t: relaxation index; "
-        f"mains: 50/60 Hz power over 1-40 Hz power. Relaxation index of the frontal set: "
-        f"{_f(result.relaxation)}. Score = {_f(tr.score, '+.2f')} z "
-        f"(trimmed mean of {tr.n_windows} scored windows; {100 * tr.rejected_share:.0f}% "
-        f"rejected; baseline: {result.baseline_source})."
-    )
-    table.caption_justify = "left"
-    return table
-
-
 def run_score_command(
     file: str | os.PathLike[str],
     device: str | None = None,
@@ -93,9 +37,9 @@ def run_score_command(
     console: Console | None = None,
 ) -> ScoreResult:
     """``choreo score``: score a file, print the table, write JSON / PNG / baseline."""
-    from choreo.eeg.pipeline import score_recording
+    from choreo.eeg.offline_scoring import score_recording
 
-    console = console or Console()
+    console = console or make_console()
     settings = load_eeg_settings(config)
     with console.status(f"scoring {file} ..."):
         result = score_recording(file, device=device, baseline=baseline, settings=settings)
@@ -135,76 +79,6 @@ class MonitorState:
     rel_theta: float = math.nan
     accepted: bool = False
     baseline: str = ""
-
-
-def monitor_view(state: MonitorState, pipeline: FeedbackPipeline, history: deque[float]) -> Group:
-    """The live table: per-channel quality and band power, then the score."""
-    table = Table(title=f"choreo monitor: {state.stream}", title_justify="left")
-    for col in ("channel", "quality", "accepted", "alpha", "theta", "mains", "rejected"):
-        right = col in ("accepted", "alpha", "theta", "mains")
-        table.add_column(col, justify="right" if right else "left")
-    last = pipeline.last_windows
-    for k, cq in enumerate(pipeline.channel_report()):
-        frontal = pipeline.channels[k] in pipeline.frontal
-        ra = rt = math.nan
-        ok = False
-        if last is not None and last.n_windows:
-            ra = float(last.rel_alpha[-1, k])
-            rt = float(last.rel_theta[-1, k])
-            ok = bool(last.accepted[-1, k])
-        style = "" if ok else "dim"  # a rejected window's numbers are shown, greyed
-        table.add_row(
-            f"{cq.name}{' *' if frontal else ''}",
-            Text(cq.level, style=LEVEL_STYLE.get(cq.level, "")),
-            f"{100 * cq.accepted_share:.0f}%",
-            Text(_f(ra), style=style),
-            Text(_f(rt), style=style),
-            _f(cq.line_ratio, ".2f"),
-            cq.reason,
-        )
-    spark = _sparkline(list(history))
-    status_style = {"ok": "green", "dropout": "bold red", "connecting": "yellow"}
-    lines = [
-        Text.assemble(
-            ("stream: ", "dim"),
-            (state.status, status_style.get(state.status, "")),
-            (f"   samples {state.samples}   windows {state.windows}", "dim"),
-        ),
-        Text.assemble(
-            ("relaxation index (frontal alpha+theta): ", ""),
-            (_f(state.relaxation), "bold"),
-            (f"   alpha {_f(state.rel_alpha)}  theta {_f(state.rel_theta)}", "dim"),
-        ),
-        Text.assemble(
-            ("score: ", ""),
-            (_f(state.score, "+.2f") + " z", "bold cyan"),
-            (f"   {spark}", "cyan"),
-            (f"   baseline: {state.baseline}", "dim"),
-        ),
-    ]
-    if state.message:
-        lines.append(Text(state.message, style="bold red" if state.status == "dropout" else ""))
-    lines.append(
-        Text(
-            "* frontal channels. accepted: share of the last 10 s of windows; mains: 50/60 Hz "
-            "power over 1-40 Hz power (high: poor contact).  Ctrl-C to stop.",
-            style="dim",
-        )
-    )
-    return Group(table, *lines)
-
-
-def _sparkline(values: list[float]) -> str:
-    bars = "▁▂▃▄▅▆▇█"
-    vals = [v for v in values if math.isfinite(v)]
-    if not vals:
-        return ""
-    lo, hi = min(vals), max(vals)
-    span = hi - lo or 1.0
-    return "".join(
-        " " if not math.isfinite(v) else bars[int((v - lo) / span * (len(bars) - 1))]
-        for v in values
-    )
 
 
 def _take(state: MonitorState, new: PipelineWindows, pipeline: FeedbackPipeline) -> None:
@@ -247,7 +121,7 @@ def monitor_source(
     from choreo.eeg.devices import load_device
     from choreo.eeg.pipeline import FeedbackPipeline
 
-    console = console or Console()
+    console = console or make_console()
     settings = settings or load_eeg_settings()
     info = source.info
     profile = load_device(device) if device else getattr(source, "profile", None)
@@ -257,8 +131,8 @@ def monitor_source(
     t_start = time.monotonic()
     last_hist = 0.0
     try:
-        with Live(
-            monitor_view(state, pipeline, history), console=console, refresh_per_second=4
+        with live_display(
+            monitor_view(state, pipeline, history), console, refresh_per_second=4
         ) as live:
             while not source.ended:
                 if duration is not None and time.monotonic() - t_start >= duration:
@@ -272,6 +146,9 @@ def monitor_source(
                 state.status = str(getattr(source, "status", "ok"))
                 new = None
                 if chunk is not None and chunk.n_samples:
+                    clock = getattr(source, "clock", None)  # live: say how time is mapped
+                    if clock is not None and clock.pop_segments() and not state.message:
+                        state.message = clock.report.describe(info.name)
                     state.samples += chunk.n_samples
                     new = pipeline.push_windows(chunk)
                     _take(state, new, pipeline)
@@ -306,7 +183,7 @@ def run_monitor(
     from choreo.eeg.sources.lsl import LslSource
 
     settings = load_eeg_settings(config)
-    console = console or Console()
+    console = console or make_console()
     src = LslSource(name=name, type=type, source_id=source_id, timeout=timeout, device=device)
     with src:
         return monitor_source(src, settings, device, console, duration, feed=feed)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from choreo.eeg.pipeline import ScoreResult
+    from choreo.eeg.offline_scoring import ScoreResult
 
 
 def plot_score(result: ScoreResult, out: str | os.PathLike[str]) -> Path:

@@ -1,6 +1,6 @@
 """Typed settings of the EEG processing: band power, quality, feedback score.
 
-Loaded from ``configs/eeg.toml`` (or any TOML file with the same keys) by
+Loaded from ``choreo/configs/eeg.toml`` (or any TOML file with the same keys) by
 :func:`load_eeg_settings`; every model is a :class:`~choreo.config.StrictModel`,
 so an unknown key is an error naming the file and the key.
 """
@@ -8,12 +8,12 @@ so an unknown key is an error naming the file and the key.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Self
 
 from pydantic import Field, model_validator
 
-from choreo.config import CONFIG_DIR, StrictModel, load_toml
+from choreo.config import StrictModel, load_toml
+from choreo.resources import config_dir, locate
 
 
 class BandPowerSettings(StrictModel):
@@ -125,19 +125,15 @@ class FeedbackSettings(StrictModel):
 
 
 class EegSettings(StrictModel):
-    """All EEG processing settings (``configs/eeg.toml``)."""
+    """All EEG processing settings (``choreo/configs/eeg.toml``)."""
 
     bandpower: BandPowerSettings = BandPowerSettings()
     quality: QualitySettings = QualitySettings()
     feedback: FeedbackSettings = FeedbackSettings()
 
 
-#: The shipped settings file.
-DEFAULT_EEG_CONFIG = CONFIG_DIR / "eeg.toml"
-
-
 def load_eeg_settings(path: str | os.PathLike[str] | None = None) -> EegSettings:
-    """Load EEG settings from ``path`` (default ``configs/eeg.toml``; defaults if absent).
+    """Load EEG settings from ``path`` (default ``choreo/configs/eeg.toml``; defaults if absent).
 
     Raises
     ------
@@ -145,7 +141,8 @@ def load_eeg_settings(path: str | os.PathLike[str] | None = None) -> EegSettings
         Unknown or invalid key, naming the file and the key.
     """
     if path is None:
-        if not DEFAULT_EEG_CONFIG.exists():
+        default = config_dir() / "eeg.toml"
+        if not default.exists():
             return EegSettings()
-        path = DEFAULT_EEG_CONFIG
-    return load_toml(Path(path), EegSettings)
+        path = default
+    return load_toml(locate(path), EegSettings)

@@ -42,13 +42,7 @@ from choreo.evaluation.reference import (
     REFERENCE_VERSION,
     Reference,
 )
-from choreo.evaluation.report import (
-    TABLE_WIDTH,
-    _json_safe,
-    plot_curves,
-    print_table,
-    write_json,
-)
+from choreo.evaluation.report import _json_safe, plot_curves, write_json
 from choreo.evaluation.runner import (
     DEFAULT_METHODS,
     METHODS,
@@ -86,7 +80,6 @@ __all__ = [
     "make_method",
     "median_interval",
     "plot_curves",
-    "print_table",
     "quartiles",
     "run_learning_benchmark",
     "run_method",
@@ -127,16 +120,9 @@ def run_learning_benchmark(
         The JSON document: settings, references, runs (recommended vector and true
         value at each budget) and the summary.
     """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from choreo.errors import InputError
+    from choreo.ui.console import make_console, progress_bar
+    from choreo.ui.learning_tables import TABLE_WIDTH, print_table
 
     specs = list(participants) if participants else list(BUILTIN_PARTICIPANTS)
     budgets = sorted({int(b) for b in budgets})
@@ -159,7 +145,7 @@ def run_learning_benchmark(
         load_participant(spec, 0)  # fail early, with the participant's own error
     max_b = budgets[-1]
     # The table is made for a 120-column terminal, piped or not.
-    console = Console(width=TABLE_WIDTH)
+    console = make_console(width=TABLE_WIDTH)
     t0 = time.perf_counter()
     seed_list = range(first_seed, first_seed + seeds)
     ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in seed_list]
@@ -174,13 +160,7 @@ def run_learning_benchmark(
     starts: dict[str, np.ndarray] = {}
     refs: dict[tuple[str, int], Reference] = {}
     runs: list[dict[str, Any]] = []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=not progress) as bar:
+    with progress_bar(console, disable=not progress) as bar:
         pool: ProcessPoolExecutor | None = None
         submit: Callable[..., Future[Any]] = _run_here
         if workers > 0:  # else in this process (tests, debugging)
@@ -257,7 +237,8 @@ def run_learning_benchmark(
             f"{timing['learner_update_s']['median'] * 1e3:.1f} ms, max "
             f"{timing['learner_update_s']['max'] * 1e3:.1f} ms"
         )
-    from choreo.prior.checkpoint import load_checkpoint
+    from choreo.prior.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+    from choreo.resources import locate
 
     ckpt_meta = load_checkpoint(ckpt_path)[2]
     doc: dict[str, Any] = {
@@ -284,9 +265,9 @@ def run_learning_benchmark(
                 "effect_range_z": participant_models.EFFECT_RANGE_Z,
             },
             "reference_version": REFERENCE_VERSION,
-            "checkpoint": str(checkpoint)
-            if checkpoint is not None
-            else "models/prior.safetensors",
+            "checkpoint": str(
+                locate(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+            ),
             "checkpoint_file_sha256": ckpt_sha,
             "checkpoint_tensors_sha256": ckpt_meta.tensors_sha256,
             "checkpoint_created_utc": ckpt_meta.created_utc,

@@ -2,7 +2,7 @@
 
 The recordings in ``../shared/data/muse-mental-state`` (``subject<id>-<state>-<n>.csv``,
 states relaxed / neutral / concentrating) are scored through the live scoring path
-(:func:`choreo.eeg.pipeline.score_recording`): each recording against its subject's
+(:func:`choreo.eeg.offline_scoring.score_recording`): each recording against its subject's
 ``neutral-1`` recording as the baseline, then cut into consecutive trials of
 ``trial_s`` seconds, each scored as a live trial is
 (:func:`choreo.eeg.feedback.aggregate_arrays`). Three figures come out:
@@ -147,14 +147,14 @@ def calibrate(
     trial_s
         Trial length, s.
     settings
-        :class:`choreo.eeg.settings.EegSettings` (default ``configs/eeg.toml``).
+        :class:`choreo.eeg.settings.EegSettings` (default ``choreo/configs/eeg.toml``).
 
     Raises
     ------
     InputError
         No recordings, or a subject without its ``neutral-1`` baseline recording.
     """
-    from choreo.eeg.pipeline import score_recording
+    from choreo.eeg.offline_scoring import score_recording
     from choreo.eeg.settings import load_eeg_settings
 
     settings = settings or load_eeg_settings()

@@ -36,7 +36,7 @@ from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.kr6 import forward_kinematics
 
 #: Scale of the Student-t trial noise, z units. Calibrated on the real scoring path
-#: (choreo.eeg.pipeline.score_recording) over ../shared/data/muse-mental-state:
+#: (choreo.eeg.offline_scoring.score_recording) over ../shared/data/muse-mental-state:
 #: each recording scored against its subject's neutral-1 recording as baseline,
 #: cut into 20 s trials (aggregate_arrays), trial scores minus their recording's
 #: mean: n = 29, SD 0.245, robust SD (IQR/1.349) 0.231 z (15 s trials: 0.275 / 0.211).

@@ -17,12 +17,6 @@ import numpy as np
 from choreo.evaluation.runner import TARGET
 
 
-def _fmt_evals(x: float, budget: int) -> str:
-    if not math.isfinite(x):
-        return f">{budget}"
-    return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
-
-
 def _json_safe(x: Any) -> Any:
     if isinstance(x, dict):
         return {str(k): _json_safe(v) for k, v in x.items()}
@@ -75,67 +69,6 @@ def plot_curves(
     fig.savefig(p, dpi=110)
     plt.close(fig)
     return p
-
-
-#: Width of the terminal the benchmark's table is made for, columns.
-TABLE_WIDTH = 120
-
-
-def print_table(summary: dict[str, Any], budgets: Sequence[int], console: Any = None) -> None:
-    """A rich table that fits :data:`TABLE_WIDTH` columns, headline first: evaluations from
-    which the recommendation holds the target to the end (median, 95% interval of the
-    median, speed-up over the best other method), the mean normalised value over the run
-    (its standard error), the median normalised value at each budget, and evaluations to
-    first reach the target (median [IQR]). The JSON has the quartiles of everything.
-    """
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console(width=TABLE_WIDTH)
-    max_b = max(budgets)
-    table = Table(
-        title=f"choreo bench learning: evaluations from which the recommendation holds "
-        f"{TARGET} of the optimum to evaluation {max_b} (median over seeds [95% interval], "
-        f"speed-up over the best other method); mean normalised value over 1..{max_b} (SE); "
-        f"median normalised value at each budget; evaluations to first reach {TARGET}",
-        width=min(TABLE_WIDTH, console.width),
-    )
-    table.add_column("participant", overflow="fold")
-    table.add_column("method")
-    table.add_column(f"holds {TARGET} from", justify="right")
-    table.add_column("mean (SE)", justify="right")
-    for b in budgets:
-        table.add_column(f"@{b}", justify="right")
-    table.add_column(f"reach {TARGET} [IQR]", justify="right")
-    for spec, methods in summary.items():
-        for method, res in methods.items():
-            h = res["evals_to_hold_target"]
-            lo, hi = h.get("median_ci95", (math.nan, math.nan))
-            hold = (
-                f"{_fmt_evals(h['median'], max_b)} "
-                f"[{_fmt_evals(lo, max_b)}, {_fmt_evals(hi, max_b)}]"
-            )
-            if "hold_speedup_vs_best_other" in res:
-                bound = ">=" if res.get("hold_speedup_is_lower_bound") else ""
-                hold += f" {bound}{res['hold_speedup_vs_best_other']:.1f}x"
-            a = res["mean_value"]
-            cells = [
-                hold,
-                f"{a['mean']:.2f}" + (f" ({a['se']:.2f})" if a["se"] is not None else ""),
-            ]
-            cells += [f"{res['normalised'][str(b)]['median']:.2f}" for b in budgets]
-            e = res["evals_to_target"]
-            cells.append(
-                f"{_fmt_evals(e['median'], max_b)} "
-                f"[{_fmt_evals(e['q25'], max_b)}, {_fmt_evals(e['q75'], max_b)}]"
-            )
-            table.add_row(
-                spec.split(":")[-1],
-                method,
-                *cells,
-                style="bold" if method in ("learner", "population") else None,
-            )
-    console.print(table)
 
 
 def write_json(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:

@@ -131,8 +131,9 @@ def _pinned_checkpoint(checkpoint: str | os.PathLike[str] | None) -> tuple[Path,
     import tempfile
 
     from choreo.prior.checkpoint import DEFAULT_CHECKPOINT
+    from choreo.resources import locate
 
-    src = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
+    src = locate(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     if not src.is_file():
         from choreo.errors import InputError
 
@@ -160,13 +161,12 @@ def _run_here(fn: Callable[[Any], Any], arg: Any) -> Future[Any]:
 
 
 def _init_worker() -> None:
-    import torch
-    from threadpoolctl import threadpool_limits
+    from choreo.runtime import configure_process
 
-    # One process per core: torch and the BLAS sized for the whole machine in every
-    # worker would oversubscribe the cores and slow everything, timings included.
-    torch.set_num_threads(1)
-    threadpool_limits(limits=1)
+    # The entry point of a worker process. One process per core: torch and the BLAS
+    # sized for the whole machine in every worker would oversubscribe the cores and
+    # slow everything, timings included.
+    configure_process(threads=1, pool_threads=1)
 
 
 def _run_job(

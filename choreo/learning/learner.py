@@ -48,9 +48,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +75,8 @@ from choreo.prior.checkpoint import load_generator
 from choreo.prior.model import Generator
 from choreo.robot.codec import VECTOR_LEN, as_vector, decode_many, encode_many
 from choreo.robot.config import RobotConfig, load_robot_config
-from choreo.robot.realtime import keep_freed_memory
 from choreo.robot.safety import check_choreography
+from choreo.runtime import limited_threads
 
 __all__ = [
     "LEGACY_SETTINGS",
@@ -95,30 +92,6 @@ __all__ = [
     "rank_weights",
     "saved_settings",
 ]
-
-
-@cache
-def _blas_pools() -> Any:
-    """The thread pools of the loaded BLAS libraries (found once: it walks the libraries)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-@contextmanager
-def _single_threaded() -> Iterator[None]:
-    """Run torch and the BLAS under numpy single-threaded: the learner's arrays are
-    small (hundreds of rows), and thread hand-offs cost more than they save, most of all
-    on a busy machine (one thread also keeps replays bit-equal)."""
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        with _blas_pools().limit(limits=1, user_api="blas"):
-            yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
 
 
 def _validated_score(score: Any) -> float:
@@ -147,7 +120,7 @@ class Learner:
     Parameters
     ----------
     checkpoint : path or Generator, optional
-        The pretrained GAN prior (default ``models/prior.safetensors``), or a
+        The pretrained GAN prior (default ``choreo/models/prior.safetensors``), or a
         generator already loaded.
     seed : int
         Seeds every random choice (with the number of observations and proposals).
@@ -168,8 +141,6 @@ class Learner:
         cfg: RobotConfig | None = None,
         starts: np.ndarray | None = None,
     ) -> None:
-        # check_choreography runs for every proposal; keeping freed memory halves its cost.
-        keep_freed_memory()
         self.cfg = cfg if cfg is not None else load_robot_config()
         if isinstance(checkpoint, Generator):
             self.generator = checkpoint
@@ -189,7 +160,7 @@ class Learner:
         self._desc_std = np.ones(0)
         if self.settings.surrogate != "latent":
             # Standardise descriptors on the prior's own samples (fixed draw, not the seed).
-            with _single_threaded():
+            with limited_threads(1):
                 ref = self.generator.decode_latent(
                     np.random.default_rng(0).standard_normal((512, self.dim)).astype(np.float32)
                 )
@@ -226,7 +197,7 @@ class Learner:
         self._start_points = np.zeros((0, self.space_dim))
         if starts is not None and len(starts):
             self.starts = np.stack([_validated_vector(v) for v in np.atleast_2d(starts)])
-            with _single_threaded():
+            with limited_threads(1):
                 self._start_points = np.stack([self._latent_of(v) for v in self.starts])
 
     # -- public API ----------------------------------------------------------------
@@ -237,7 +208,7 @@ class Learner:
 
     def propose(self) -> np.ndarray:
         """The next choreography to show, ``uint8 (196,)``; it passes the safety check."""
-        with _single_threaded():
+        with limited_threads(1):
             return self._propose()
 
     def _propose(self) -> np.ndarray:
@@ -300,7 +271,7 @@ class Learner:
         v = _validated_vector(vector)
         s = _validated_score(score)
         key = v.tobytes()
-        with _single_threaded():
+        with limited_threads(1):
             z = self._pending.get(key)
             if z is None:
                 z = self._latent_of(v)
@@ -328,7 +299,7 @@ class Learner:
     def recommend(self) -> np.ndarray:
         """The choreography believed best: the highest posterior mean among those scored."""
         if self.n_observations == 0:
-            with _single_threaded():
+            with limited_threads(1):
                 vector, _ = self._first_valid(
                     np.zeros((1, self.space_dim)), np.random.default_rng(self.seed)
                 )
@@ -346,7 +317,7 @@ class Learner:
             A vector is not 196 uint8 values.
         """
         vecs = np.stack([_validated_vector(v) for v in np.atleast_2d(np.asarray(vectors))])
-        with _single_threaded():
+        with limited_threads(1):
             if self.n_observations < 2:
                 # Not fitted yet: the prior (mean 0, the signal SD).
                 return np.zeros(len(vecs)), np.ones(len(vecs))
@@ -490,7 +461,7 @@ class Learner:
         The learner's search space, for searches of its own (the benchmark's reference
         optimum searches it too).
         """
-        with _single_threaded():
+        with limited_threads(1):
             return self._materialise(self._clip(np.atleast_2d(np.asarray(points, np.float64))))
 
     def _materialise(self, points: np.ndarray) -> np.ndarray:

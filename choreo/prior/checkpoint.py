@@ -31,13 +31,14 @@ from choreo.config import StrictModel, format_validation_error
 from choreo.errors import InputError
 from choreo.prior.model import Critic, Generator
 from choreo.prior.settings import GanSettings, ModelSettings
+from choreo.resources import locate, model_dir
 
 if TYPE_CHECKING:
     from choreo.robot.config import RobotConfig
 
 FORMAT = "choreo-gan-prior/1"
 #: The shipped, pretrained prior.
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "models" / "prior.safetensors"
+DEFAULT_CHECKPOINT = model_dir() / "prior.safetensors"
 
 
 class RobotFingerprint(StrictModel):
@@ -76,18 +77,15 @@ def robot_fingerprint(cfg: RobotConfig) -> RobotFingerprint:
     )
 
 
+#: The packages a checkpoint records the versions of.
+CHECKPOINT_PACKAGES = ("choreo", "torch", "numpy", "safetensors")
+
+
 def versions() -> dict[str, str]:
-    """Versions that a checkpoint records (choreo, torch, numpy, safetensors)."""
-    from importlib.metadata import version
+    """Versions that a checkpoint records (see :func:`choreo.provenance.versions`)."""
+    from choreo.provenance import versions as package_versions
 
-    import numpy as np
-
-    return {
-        "choreo": version("choreo"),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "safetensors": version("safetensors"),
-    }
+    return package_versions(CHECKPOINT_PACKAGES)
 
 
 def _tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -211,7 +209,8 @@ def load_checkpoint(
     Parameters
     ----------
     path : path, optional
-        The ``.safetensors`` file; default the shipped ``models/prior.safetensors``.
+        The ``.safetensors`` file; default the shipped ``choreo/models/prior.safetensors``;
+        ``models/...`` names a shipped file (:func:`choreo.resources.locate`).
     expected_model : ModelSettings, optional
         Shapes the caller needs; any difference (latent size, architecture,
         widths) is refused.
@@ -226,7 +225,7 @@ def load_checkpoint(
     InputError
         Missing, corrupt or truncated file, or a mismatch (named).
     """
-    p = Path(path) if path is not None else DEFAULT_CHECKPOINT
+    p = locate(path) if path is not None else DEFAULT_CHECKPOINT
     meta, tensors = _read(p)
     if expected_model is not None and meta.model != expected_model:
         raise InputError(
@@ -264,7 +263,7 @@ def load_generator(
 ) -> tuple[Generator, CheckpointMeta]:
     """The learner's entry point: ``(Generator, metadata)`` from ``path``.
 
-    ``path`` defaults to the shipped prior, ``models/prior.safetensors``.
+    ``path`` defaults to the shipped prior, ``choreo/models/prior.safetensors``.
 
     See :func:`load_checkpoint` for the checks made.
     """

@@ -1,4 +1,4 @@
-"""Typed settings of the GAN prior, read from ``configs/gan.toml``.
+"""Typed settings of the GAN prior, read from ``choreo/configs/gan.toml``.
 
 Three groups: the networks' shapes (:class:`ModelSettings`, recorded in every
 checkpoint and compared on load), the corpus (:class:`CorpusSettings`) and the
@@ -8,15 +8,12 @@ training run (:class:`TrainingSettings`).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from choreo.config import CONFIG_DIR, StrictModel, load_toml
-
-#: The shipped settings file.
-DEFAULT_GAN_CONFIG = CONFIG_DIR / "gan.toml"
+from choreo.config import StrictModel, load_toml
+from choreo.resources import config_dir, locate
 
 
 class ModelSettings(StrictModel):
@@ -80,7 +77,7 @@ class TrainingSettings(StrictModel):
 
 
 class GanSettings(StrictModel):
-    """Everything ``choreo train-prior`` reads from ``configs/gan.toml``."""
+    """Everything ``choreo train-prior`` reads from ``choreo/configs/gan.toml``."""
 
     model: ModelSettings = ModelSettings()
     corpus: CorpusSettings = CorpusSettings()
@@ -88,11 +85,11 @@ class GanSettings(StrictModel):
 
 
 def load_gan_settings(path: str | os.PathLike[str] | None = None) -> GanSettings:
-    """Load GAN settings from ``path`` (default ``configs/gan.toml``).
+    """Load GAN settings from ``path`` (default ``choreo/configs/gan.toml``).
 
     Raises
     ------
     ConfigError
         The file is missing, not TOML, or has an unknown or invalid key (named).
     """
-    return load_toml(Path(path) if path is not None else DEFAULT_GAN_CONFIG, GanSettings)
+    return load_toml(locate(path) if path is not None else config_dir() / "gan.toml", GanSettings)

@@ -52,9 +52,8 @@ from choreo.prior.settings import GanSettings, load_gan_settings
 from choreo.prior.validity import diversity, validity
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from choreo.robot.config import RobotConfig
+    from choreo.ui.console import Console
 
 #: Share of the corpus held out from training (for the diversity baseline).
 HELD_OUT_SHARE = 0.05
@@ -181,7 +180,7 @@ def train_prior(
     settings : GanSettings
         Model shapes, corpus and training settings (seed included).
     out_path : path, optional
-        Where to write the ``.safetensors`` (default ``models/prior.safetensors``);
+        Where to write the ``.safetensors`` (default ``choreo/models/prior.safetensors``);
         a ``.json`` copy of the metadata goes beside it.
     progress : bool
         Show rich progress bars and print the validity/diversity table at the end.
@@ -195,33 +194,24 @@ def train_prior(
     TrainResult
         The checkpoint path, its metadata (figures included) and the wall time, s.
     """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from choreo.robot.config import load_robot_config
+    from choreo.runtime import limited_threads
+    from choreo.ui.console import make_console, progress_bar
 
     t0 = time.perf_counter()
     cfg = robot if robot is not None else load_robot_config()
     tr = settings.training
     out = Path(out_path) if out_path is not None else DEFAULT_CHECKPOINT
-    torch.set_num_threads(tr.threads)
-    console = console or Console(stderr=True)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[info]}"),
+    console = console or make_console(stderr=True)
+    bar = progress_bar(
+        console,
+        description="[bold]{task.description}",
+        remaining=True,
+        trailing=("{task.fields[info]}",),
+        disable=not progress,
     )
-    with Progress(*columns, console=console, disable=not progress, transient=False) as bars:
+    # torch's threads for this run only (``[training] threads``); the BLAS is left alone.
+    with limited_threads(tr.threads, blas=False), bar as bars:
         # 1. corpus
         task = bars.add_task("corpus (checked)", total=settings.corpus.size, info="")
         t_corpus = time.perf_counter()
@@ -312,76 +302,10 @@ def train_prior(
             f"(as requested {valid.strict_share:.1%}), coverage {div['coverage']:.0%} (ref 50%)",
         )
     if progress:
-        console.print(summary_table(meta, path, seconds))
+        from choreo.ui.learning_tables import prior_summary_table
+
+        console.print(prior_summary_table(meta, path, seconds))
     return TrainResult(path, meta, seconds)
-
-
-def summary_table(meta: CheckpointMeta, path: Path, seconds: float) -> Any:
-    """A rich table of a checkpoint's validity and diversity figures."""
-    from rich.table import Table
-
-    m = meta.metrics
-    table = Table(
-        title=f"GAN prior -> {path} ({path.stat().st_size / 1e6:.2f} MB, {seconds:.0f} s)"
-    )
-    table.add_column("measure")
-    table.add_column("generator", justify="right")
-    table.add_column("corpus / reference", justify="right")
-    table.add_row(
-        "valid (pass safety unaltered)",
-        f"{m['validity']:.1%} of {m['validity_n']}",
-        "100% (checked)",
-    )
-    table.add_row(
-        "valid as requested (no stretch)",
-        f"{m['validity_strict']:.1%} of {m['validity_n']}",
-        "100% (checked)",
-    )
-    table.add_row("corpus draws resampled", "", f"{meta.corpus['failed_before_resampling']:.2%}")
-    table.add_row(
-        "mean pairwise RMS, deg",
-        f"{m['pairwise_rms_deg']:.1f}",
-        f"{m['corpus_pairwise_rms_deg']:.1f}",
-    )
-    table.add_row(
-        "median NN to train, deg",
-        f"{m['nn_train_deg']:.1f}",
-        f"{m['held_out_nn_train_deg']:.1f} (held out)",
-    )
-    table.add_row(
-        "near copies (< 1 deg)",
-        f"{m['near_copies']:.1%}",
-        f"{m['held_out_near_copies']:.1%} (held out)",
-    )
-    table.add_row(
-        "coverage of held-out corpus", f"{m['coverage']:.1%}", f"{m['coverage_reference']:.0%}"
-    )
-    table.add_row("axes held still", f"{m['held_axes']:.1%}", f"{m['held_out_held_axes']:.1%}")
-    table.add_row(
-        "roughness of moving axes (0 ramp, 2 noise)",
-        f"{m['roughness']:.2f}",
-        f"{m['held_out_roughness']:.2f}",
-    )
-    table.add_row(
-        "range of moving axes, bytes",
-        f"{m['moving_range']:.0f}",
-        f"{m['held_out_moving_range']:.0f}",
-    )
-    table.add_row(
-        "duration mean / std, s",
-        f"{m['duration_mean_s']:.2f} / {m['duration_std_s']:.2f}",
-        f"{m['corpus_duration_mean_s']:.2f} / {m['corpus_duration_std_s']:.2f}",
-    )
-    for f in FAMILIES:
-        table.add_row(
-            f"  {f}: NN share / coverage",
-            f"{m['family_share'][f]:.1%} / {m['coverage_by_family'][f]:.1%}",
-            f"{m['held_out_family_share'][f]:.1%} / {m['coverage_reference_by_family'][f]:.1%}",
-        )
-    table.add_row(
-        "training time, s", f"{meta.train_seconds:.0f}", f"{meta.settings.training.steps} steps"
-    )
-    return table
 
 
 def run_train_prior(

@@ -50,7 +50,6 @@ from choreo.robot.backends.base import Backend, Trajectory
 from choreo.robot.backends.rsi import RsiBackend
 from choreo.robot.backends.sim import SimulatorBackend
 from choreo.robot.bridge_settings import BridgeSettings
-from choreo.robot.realtime import keep_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -557,14 +556,13 @@ def run_bridge(settings: BridgeSettings, robot_config: Any = None, feed: Any = N
     :class:`choreo.dashboard.state.DashboardFeed`) gets its mode and pose 20 times a second."""
     import signal
 
-    from rich.console import Console
+    from choreo.ui.console import make_console
 
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM closes like Ctrl-C: the RSI process ends too
 
     signal.signal(signal.SIGTERM, _terminate)
-    keep_freed_memory()  # this process plans every play: no page faults per plan
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     bridge = Bridge(settings, robot_config).start()
     host, port = bridge.address
     reply = f"{settings.reply[0]}:{settings.reply[1]} and senders" if settings.reply else "senders"

@@ -311,11 +311,10 @@ def send_choreography(
         When the bridge does not answer (no state, or nothing within ``timeout_s``
         of the expected end).
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from choreo.robot.codec import as_vector
     from choreo.robot.config import load_robot_config
     from choreo.robot.safety import check_choreography
+    from choreo.ui.console import make_console, progress_bar
 
     v = as_vector(vector, f"trial {trial}")
     with BridgeClient(bridge) as client:
@@ -331,14 +330,15 @@ def send_choreography(
             return SendResult(trial, "rejected", reason, None, None, 0)
         t_started = float(first.args[1])
         ends = (osc.DONE, osc.ABORTED, osc.FAULT)
-        progress = Progress(
-            TextColumn(f"trial {trial}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}% of {task.fields[plan]:.1f} s"),
-            TextColumn("{task.fields[pose]}"),
-            TimeElapsedColumn(),
+        progress = progress_bar(
+            make_console(),
+            description=f"trial {trial}",
+            counts=False,
+            fields=(
+                "{task.percentage:>3.0f}% of {task.fields[plan]:.1f} s",
+                "{task.fields[pose]}",
+            ),
             disable=not show_progress,
-            transient=False,
         )
         n_states = 0
         n_seen = client.n_states
@@ -392,9 +392,9 @@ def run_send(
     int
         0 when done, 1 when rejected or aborted (the reason is printed).
     """
-    from rich.console import Console
+    from choreo.ui.console import make_console
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     result = send_choreography(vector, trial, bridge, timeout_s)
     if result.outcome == "done":
         assert result.started is not None

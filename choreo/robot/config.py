@@ -1,6 +1,6 @@
 """The robot's configuration: the art-safe envelope, durations, scales and workspace.
 
-Loaded from ``configs/robot/*.toml`` into :class:`RobotConfig`, a strict model:
+Loaded from ``choreo/configs/robot/*.toml`` into :class:`RobotConfig`, a strict model:
 an unknown key, an envelope outside the software limits (minus the margin), or a
 range whose low end is not below its high end is a :class:`~choreo.errors.ConfigError`
 naming the file and the key.
@@ -159,12 +159,12 @@ class RobotConfig(StrictModel):
 
 
 def load_robot_config(path: str | os.PathLike[str] | None = None) -> RobotConfig:
-    """Load a robot configuration by path or by name in ``configs/robot/``.
+    """Load a robot configuration by path or by name in ``choreo/configs/robot/``.
 
     Parameters
     ----------
     path : str or path, optional
-        A TOML file, or the name of one in ``configs/robot/``; default
+        A TOML file, or the name of one in ``choreo/configs/robot/``; default
         ``kr6r900sixx``.
     """
     return load_toml(resolve_config(path or DEFAULT_ROBOT_CONFIG, "robot"), RobotConfig)

@@ -359,9 +359,9 @@ def run_fake_kuka(
     import json
     from pathlib import Path
 
-    from rich.console import Console
+    from choreo.ui.console import make_console
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     # Everything the main thread does later is imported and rendered once before the
     # cycle thread starts, and thread switches are quick: the cycle must not wait.
     sys.setswitchinterval(0.0005)

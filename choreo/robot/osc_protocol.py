@@ -46,6 +46,9 @@ DONE = "/choreo/done"
 REJECTED = "/choreo/rejected"
 ABORTED = "/choreo/aborted"
 FAULT = "/choreo/fault"
+#: From the session (not the bridge): the live feedback score, each window
+#: (t, score, rel_alpha, rel_theta), to port 9002 by default.
+FEEDBACK = "/choreo/feedback"
 
 #: Number of choreography values after the trial id of ``/choreo/play``.
 VECTOR_LEN = 196

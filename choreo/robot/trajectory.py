@@ -12,7 +12,7 @@ keyframe and all axes move together.
   whenever the slowest axis's profile would violate another axis's acceleration.)
 * Rest-to-rest is the simplest motion that is provably inside the limits, and a straight
   line between two poses of the envelope stays in the envelope (a box), which is what
-  the art-safe envelope is chosen for (see ``configs/robot/kr6r900sixx.toml``).
+  the art-safe envelope is chosen for (see ``choreo/configs/robot/kr6r900sixx.toml``).
 * A segment lasts ``max(requested, fastest safe)`` rounded up to whole controller
   cycles (ruckig's discrete duration), so every keyframe is reached exactly on a sample.
   Whether a segment may be slowed down ("stretched") is the configuration's ``stretch``
@@ -29,8 +29,8 @@ Positions in deg, velocities in deg/s, accelerations in deg/s^2, times in s from
 plan's start.
 
 A plan's arrays are a few MB; a process that plans on the clock should keep freed
-memory for reuse (:func:`choreo.robot.realtime.keep_freed_memory`, about halves the
-CPU time of a check), which the bridge and RSI processes do at start-up.
+memory for reuse (:func:`choreo.runtime.keep_freed_memory`, about halves the CPU time
+of a check), which every entry point asks for (:func:`choreo.runtime.configure_process`).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def run_demo(
     Parameters
     ----------
     config
-        Demo settings file (default ``configs/demo.toml``).
+        Demo settings file (default ``choreo/configs/demo.toml``).
     trials
         Override the number of trials.
     root

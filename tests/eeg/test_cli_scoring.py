@@ -70,7 +70,7 @@ def test_score_prints_the_table_and_writes_json_plot_and_baseline(tmp_path: Path
     assert out_png.stat().st_size > 20_000
     # The saved baseline is the one the file gives as a --baseline recording.
     from choreo.eeg.feedback import Baseline
-    from choreo.eeg.pipeline import load_baseline
+    from choreo.eeg.offline_scoring import load_baseline
     from choreo.eeg.settings import load_eeg_settings
 
     assert Baseline.load(base) == load_baseline(rec, settings=load_eeg_settings())

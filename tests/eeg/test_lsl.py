@@ -48,7 +48,9 @@ def test_values_timestamps_and_metadata_arrive_intact(unique_name: str) -> None:
         x = (
             np.arange(512 * 5, dtype=np.float32).reshape(512, 5) - 1000.0
         ) / 4.0  # exact in float32
-        t0 = pylsl.local_clock()
+        # Two seconds of samples that end now, pushed at once (stamps in the future would
+        # look like a clock of their own to the source).
+        t0 = pylsl.local_clock() - 2.0
         stamps = t0 + np.arange(512) / 256.0
         for i in range(0, 512, 12):
             outlet.push_chunk(x[i : i + 12], stamps[i : i + 12].tolist())
@@ -226,3 +228,30 @@ def test_stream_back_with_another_layout_is_an_error(unique_name: str) -> None:
         match = f"'{unique_name}' came back with another layout \\(2 ch"
         with pytest.raises(StreamError, match=match):
             _read_for(src, 10)
+
+
+@pytest.mark.parametrize("clock", ["unix", "lsl"])
+def test_sender_clock_is_mapped_and_a_busy_reader_is_no_jump(unique_name: str, clock: str) -> None:
+    """muselsl's default (Unix stamps) arrives on the LSL clock; a reader that was busy for
+    2.5 s reads a backlog, which is neither a jump nor a reason to move the samples."""
+    from choreo.eeg.sources.outlet import publish_synthetic
+
+    with (
+        publish_synthetic(
+            "muse2016", seed=1, name=unique_name, source_id=unique_name, clock=clock
+        ) as pub,
+        LslSource(source_id=unique_name, timeout=5) as src,
+    ):
+        assert pub.wait_for_consumers(5)
+        first = _read_n(src, 256)
+        time.sleep(2.5)  # the session was busy (a checkpoint, a learner step)
+        later = _read_n(src, 3 * 256)
+        now = pylsl.local_clock()
+    assert src.clock.domain == clock
+    assert src.clock.report.jumps == 0
+    assert [s.reason for s in src.clock.report.segments] == ["start"]
+    got = Chunk.concat([first, later], n_channels=src.info.n_channels)
+    # On the LSL clock: the newest sample is less than a chunk old...
+    assert -0.05 < now - got.timestamps[-1] < 0.5
+    # ...and the samples stay evenly spaced across the backlog.
+    np.testing.assert_allclose(np.diff(got.timestamps), 1 / 256.0, atol=2e-3)

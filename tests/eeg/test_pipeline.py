@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from choreo.eeg.devices import load_device
 from choreo.eeg.feedback import Baseline, FeedbackSample
-from choreo.eeg.pipeline import FeedbackPipeline, score_recording
+from choreo.eeg.offline_scoring import score_recording
+from choreo.eeg.pipeline import FeedbackPipeline
 from choreo.eeg.settings import EegSettings, FeedbackSettings
 from choreo.eeg.sources.synthetic import SyntheticEEG
 from choreo.eeg.stream import Chunk, Recording, StreamInfo

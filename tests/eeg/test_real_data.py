@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from choreo.eeg.bandpower import StreamingBandPower, batch_band_power
-from choreo.eeg.pipeline import FeedbackPipeline, score_recording
+from choreo.eeg.offline_scoring import score_recording
+from choreo.eeg.pipeline import FeedbackPipeline
 from choreo.eeg.sources.files import open_recording, read_recording
 from choreo.eeg.stream import Chunk
 

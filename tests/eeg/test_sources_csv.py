@@ -191,7 +191,7 @@ def test_csv_round_trip_property(
 def test_a_users_device_toml_stays_the_profile(tmp_path: Path, unique_name: str) -> None:
     """A profile from the user's own TOML (not a shipped name) is the one used downstream:
     the file source and the replay outlet, not only the reader."""
-    from choreo.eeg.pipeline import score_recording
+    from choreo.eeg.offline_scoring import score_recording
     from choreo.eeg.sources.outlet import replay_recording
 
     toml = tmp_path / "mycap.toml"

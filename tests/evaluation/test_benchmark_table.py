@@ -6,8 +6,9 @@ import io
 
 from rich.console import Console
 
-from choreo.evaluation.benchmark import METHODS, print_table, summarise
+from choreo.evaluation.benchmark import METHODS, summarise
 from choreo.evaluation.reference import Reference
+from choreo.ui.learning_tables import print_table
 
 LONG_SPEC = "choreo.evaluation.participants:EegCalmParticipant"
 

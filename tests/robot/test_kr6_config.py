@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from choreo.errors import ConfigError
+from choreo.resources import config_dir
 from choreo.robot.config import load_robot_config, robot_config_with
 from choreo.robot.kr6 import SOFT_LIMITS_DEG
 
-SHIPPED = Path(__file__).resolve().parents[2] / "configs" / "robot" / "kr6r900sixx.toml"
+SHIPPED = config_dir() / "robot" / "kr6r900sixx.toml"
 
 
 def test_shipped_config_loads_by_name_and_path() -> None:

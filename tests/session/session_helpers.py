@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+from choreo.resources import model_dir
 from choreo.session.demo import free_udp_port
 from choreo.session.settings import (
     BaselineSettings,
@@ -24,7 +25,7 @@ from choreo.session.settings import (
 
 REPO = Path(__file__).resolve().parents[2]
 #: The shipped GAN prior (CHOREO_TEST_PRIOR points elsewhere).
-PRIOR = os.environ.get("CHOREO_TEST_PRIOR", str(REPO / "models" / "prior.safetensors"))
+PRIOR = os.environ.get("CHOREO_TEST_PRIOR", str(model_dir() / "prior.safetensors"))
 
 
 class BridgeProcess:
@@ -91,7 +92,14 @@ class PausableEEG:
     as when a headset loses its radio link.
     """
 
-    def __init__(self, name: str, relaxation: float = 0.5, seed: int = 5) -> None:
+    def __init__(
+        self,
+        name: str,
+        relaxation: float = 0.5,
+        seed: int = 5,
+        clock: str = "lsl",
+        clock_offset: float = 0.0,
+    ) -> None:
         import pylsl
 
         from choreo.eeg.sources.outlet import PacedPublisher
@@ -120,8 +128,22 @@ class PausableEEG:
                     continue
                 yield chunk
 
-        self.publisher = PacedPublisher(self.src.info, chunks(), units="uV")
+        self.publisher = PacedPublisher(
+            self.src.info,
+            chunks(),
+            units="uV",
+            clock=clock,  # type: ignore[arg-type]
+            clock_offset=clock_offset,
+        )
         self.publisher.start()
+
+    def jump_clock_at(self, delay: float, seconds: float) -> None:
+        """In ``delay`` s, shift every later stamp by ``seconds`` (a clock jump)."""
+
+        def jump() -> None:
+            self.publisher.clock_offset += seconds
+
+        threading.Timer(delay, jump).start()
 
     def pause_for(self, seconds: float) -> None:
         """Silence the stream now for ``seconds``."""
@@ -162,3 +184,45 @@ def fast_settings(
         learner=LearnerConnection(checkpoint=PRIOR, seed=3),
         **over,  # type: ignore[arg-type]
     )
+
+
+class AccOutlet:
+    """A Muse-like accelerometer on LSL (type ACC, X/Y/Z in g, 52 Hz, Unix stamps as
+    muselsl sends them), resting until :meth:`shake_for` shakes the head sideways."""
+
+    def __init__(self, name: str, source_id: str) -> None:
+        import numpy as np
+        import pylsl
+
+        info = pylsl.StreamInfo(name, "ACC", 3, 52.0, pylsl.cf_float32, source_id)
+        chans = info.desc().append_child("channels")
+        for label in ("X", "Y", "Z"):
+            chans.append_child("channel").append_child_value("label", label)
+        self.outlet = pylsl.StreamOutlet(info)
+        self.shaking_until = 0.0
+        self._stop = threading.Event()
+        self._rng = np.random.default_rng(0)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import numpy as np
+
+        k = 0
+        while not self._stop.wait(4 / 52.0):  # muselsl: 4 samples per packet
+            now = time.time()
+            stamps = now - (3 - np.arange(4)) / 52.0
+            x = self._rng.normal(0, 0.005, (4, 3))
+            x[:, 2] += 1.0
+            if time.monotonic() < self.shaking_until:
+                x[:, 0] += 0.4 * np.sin(2 * np.pi * 3 * (k + np.arange(4)) / 52.0)
+            k += 4
+            self.outlet.push_chunk(x.astype(np.float32), stamps.tolist())
+
+    def shake_for(self, seconds: float) -> None:
+        """Shake the head from now for ``seconds``."""
+        self.shaking_until = time.monotonic() + seconds
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(2)

@@ -67,13 +67,13 @@ def _flange_extremes(vector: np.ndarray) -> dict[str, float]:
 def _stricter_config(first: np.ndarray, second: np.ndarray, path: Path) -> str:
     """The shipped robot configuration with one workspace bound (or the floor) between
     where ``first`` and ``second`` reach, so the bridge refuses the first and not the second."""
-    from choreo.config import CONFIG_DIR
+    from choreo.resources import config_dir
 
     a, b = _flange_extremes(first), _flange_extremes(second)
     side = max(a, key=lambda k: a[k] - b[k])
     assert a[side] - b[side] > 0.01, f"the first two proposals reach alike: {a} {b}"
     bound = (a[side] + b[side]) / 2
-    text = (CONFIG_DIR / "robot" / "kr6r900sixx.toml").read_text()
+    text = (config_dir() / "robot" / "kr6r900sixx.toml").read_text()
     axis, sign = side[0], side[1]
     if side == "z-":  # the floor
         text = re.sub(r"(?m)^floor_z_m\s*=.*$", f"floor_z_m = {-bound:.4f}", text)

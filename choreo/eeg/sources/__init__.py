@@ -1,7 +1,8 @@
 """EEG sources: LSL inlets, recordings on disk, synthetic EEG, and LSL outlets.
 
 Every source yields :class:`choreo.eeg.stream.Chunk` objects in microvolts;
-see :mod:`choreo.eeg.stream` for the shared interface.
+see :mod:`choreo.eeg.stream` for the shared interface. liblsl's own log is kept to
+errors by :func:`choreo.runtime.configure_process` (the entry points call it).
 
 What real input can hold, and what choreo does with it:
 
@@ -36,27 +37,3 @@ LSL stream lost and back (same or new outlet)     reconnected; a different chann
 LSL stamps going backwards (sender jitter)        raised to the previous stamp
 ================================================  =====================================
 """
-
-import os
-import tempfile
-from pathlib import Path
-
-
-def _quiet_liblsl() -> None:
-    """Keep liblsl's own log to errors (its INFO lines clutter the terminal).
-
-    liblsl reads its configuration once, when loaded, from the file named by
-    ``LSLAPICFG``; a user's own setting is left alone.
-    """
-    if "LSLAPICFG" in os.environ:
-        return
-    cfg = Path(tempfile.gettempdir()) / f"choreo-lsl_api-{os.getuid()}.cfg"
-    try:
-        if not cfg.exists():
-            cfg.write_text("[log]\nlevel = -2\n")
-        os.environ["LSLAPICFG"] = str(cfg)
-    except OSError:
-        pass  # only cosmetic
-
-
-_quiet_liblsl()

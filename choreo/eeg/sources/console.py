@@ -6,21 +6,22 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from choreo.eeg.devices import DeviceProfile
 from choreo.eeg.sources.outlet import (
     PacedPublisher,
     PublishStatus,
+    SenderClock,
     publish_synthetic,
     replay_recording,
     status_line,
 )
 from choreo.eeg.sources.synthetic import SynthSettings
+from choreo.ui.console import Console, live_display, make_console
+
+if TYPE_CHECKING:
+    from choreo.eeg.diagnosis import StreamDiagnosis
 
 
 def run_publisher(
@@ -34,21 +35,21 @@ def run_publisher(
     Ctrl-C is the normal way to stop a live publisher, so it ends the run
     quietly (the outlet is withdrawn) instead of raising.
     """
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     start = time.monotonic()
     stopped = False
     pub.start()
     try:
-        with Live(Text(""), console=console, refresh_per_second=4, transient=False) as live:
+        with live_display("", console, refresh_per_second=4) as live:
             try:
                 while not pub.status.finished:
                     line = status_line(pub, time.monotonic() - start, extra)
-                    live.update(Text(line, no_wrap=True))
+                    live.update(line)
                     time.sleep(refresh_s)
             except KeyboardInterrupt:
                 stopped = True
             line = status_line(pub, time.monotonic() - start, extra)
-            live.update(Text(line, no_wrap=True))
+            live.update(line)
     finally:
         pub.stop()
     if not console.is_terminal:
@@ -70,13 +71,17 @@ def serve_replay(
     source_id: str | None = None,
     device: str | None = None,
     console: Console | None = None,
+    clock: SenderClock = "lsl",
+    clock_offset: float = 0.0,
 ) -> PublishStatus:
     """``choreo replay``: publish a recording on LSL with a status line until it ends."""
     if speed <= 0:
         from choreo.errors import InputError
 
         raise InputError(f"--speed must be positive (got {speed:g})")
-    pub = replay_recording(path, speed, loop, name, source_id, device)
+    pub = replay_recording(
+        path, speed, loop, name, source_id, device, clock=clock, clock_offset=clock_offset
+    )
     return run_publisher(pub, console)
 
 
@@ -90,6 +95,8 @@ def serve_synthetic(
     sweep: float | None = None,
     line_hz: float = 50.0,
     console: Console | None = None,
+    clock: SenderClock = "lsl",
+    clock_offset: float = 0.0,
 ) -> PublishStatus:
     """``choreo synth``: publish synthetic EEG in real time until Ctrl-C (or ``duration``).
 
@@ -120,6 +127,8 @@ def serve_synthetic(
         source_id,
         settings=SynthSettings(line_hz=line_hz),
         duration=duration,
+        clock=clock,
+        clock_offset=clock_offset,
     )
     return run_publisher(pub, console, extra=lambda: f"relax {level['now']:.2f}")
 
@@ -152,16 +161,48 @@ def list_streams(timeout: float = 2.0) -> list[StreamSummary]:
 
 def show_streams(timeout: float = 2.0, console: Console | None = None) -> list[StreamSummary]:
     """Print the streams on the network as a table; returns them."""
-    console = console or Console()
+    from choreo.ui.eeg_view import streams_table
+
+    console = console or make_console()
     rows = list_streams(timeout)
     if not rows:
         console.print(f"no LSL streams found within {timeout:g} s")
         return rows
-    table = Table(title=f"LSL streams ({len(rows)})")
-    for col in ("name", "type", "channels", "rate (Hz)", "source_id", "host"):
-        table.add_column(col, justify="right" if col in ("channels", "rate (Hz)") else "left")
-    for r in rows:
-        rate = f"{r.sfreq:g}" if r.sfreq > 0 else "irregular"
-        table.add_row(r.name, r.type, str(r.n_channels), rate, r.source_id, r.hostname)
-    console.print(table)
+    console.print(streams_table(rows))
     return rows
+
+
+def show_check(
+    name: str,
+    seconds: float = 5.0,
+    timeout: float = 5.0,
+    device: str | None = None,
+    console: Console | None = None,
+) -> StreamDiagnosis:
+    """``choreo streams --check NAME``: read the stream for ``seconds``, print the verdicts.
+
+    ``NAME`` is matched against the stream's name, or else its source_id.
+    """
+    from choreo.eeg.diagnosis import check_stream
+    from choreo.eeg.sources.lsl import resolve_stream
+    from choreo.errors import StreamError
+    from choreo.ui.console import progress_bar
+    from choreo.ui.eeg_view import diagnosis_table
+
+    console = console or make_console()
+    try:
+        resolve_stream(name=name, type=None, timeout=timeout)
+        query: dict[str, str | None] = {"name": name, "type": None}
+    except StreamError:
+        query = {"source_id": name, "type": None}  # raises below, naming it, if absent too
+    with progress_bar(console, counts=False, elapsed=False, transient=True) as bar:
+        task = bar.add_task(f"reading '{name}' for {seconds:g} s", total=seconds)
+        diag = check_stream(
+            **query,
+            seconds=seconds,
+            timeout=timeout,
+            device=device,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    console.print(diagnosis_table(diag))
+    return diag

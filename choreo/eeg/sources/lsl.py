@@ -14,7 +14,11 @@ Design decisions:
   loses Bluetooth) it would stamp the first samples after the gap as if no
   time had passed and take minutes to catch up. Band power spaces samples
   by the nominal rate and uses timestamps only to place windows in time, so
-  the sender's stamps (corrected) are the honest choice. ``proc_monotonize``
+  the sender's stamps (corrected) are the honest choice.
+- Clock domain: senders stamp with the LSL clock, Unix time (muselsl's
+  default) or a clock of their own; :class:`~choreo.eeg.clock.StreamClock`
+  finds which from stamps vs. arrival and maps every chunk onto the LSL clock
+  (:attr:`LslSource.clock` holds the mapping; a recorder keeps the raw stamps). ``proc_monotonize``
   is off too; instead a stamp earlier than the one before it (sender jitter)
   is raised to it, so that chunks keep non-decreasing time.
 - Dropouts: when no sample has arrived for ``dropout_after`` seconds the
@@ -33,13 +37,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from choreo.eeg.clock import ClockPolicy, StreamClock
 from choreo.eeg.devices import DeviceProfile, declared_channels, in_microvolts, load_device
 from choreo.eeg.stream import Chunk, SourceBase, StreamEvent, StreamInfo
 from choreo.errors import StreamError
+
+if TYPE_CHECKING:
+    from choreo.eeg.diagnosis import StreamObserver
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +142,8 @@ def resolve_stream(
 
 def _stream_info(
     lsl_info: Any, device: str | DeviceProfile | None
-) -> tuple[StreamInfo, DeviceProfile, np.ndarray]:
-    """Our :class:`StreamInfo` (units uV), the profile, and the per-channel scale to uV."""
+) -> tuple[StreamInfo, StreamInfo, DeviceProfile, np.ndarray]:
+    """The stream as declared, as handed out (units uV), the profile, the scale to uV."""
     ch_names, units = declared_channels(
         lsl_info.get_channel_labels() or [],
         lsl_info.get_channel_units() or [],
@@ -153,7 +161,7 @@ def _stream_info(
         hostname=lsl_info.hostname(),
     )
     profile = load_device(device) if device is not None else None
-    return in_microvolts(declared, profile, f"LSL stream '{declared.name}'")
+    return declared, *in_microvolts(declared, profile, f"LSL stream '{declared.name}'")
 
 
 class LslSource(SourceBase):
@@ -174,11 +182,15 @@ class LslSource(SourceBase):
         Seconds the inlet buffers when the reader falls behind.
     on_event
         Called with each :class:`StreamEvent` (from the reading thread).
+    clock
+        ``"map"`` puts stamps of any clock domain on the LSL clock; ``"lsl-only"``
+        refuses stamps that are not on it (see :class:`~choreo.eeg.clock.StreamClock`).
 
     Raises
     ------
     StreamError
-        When the stream is not found, has no numeric samples, or no metadata arrives.
+        When the stream is not found, has no numeric samples, or no metadata arrives;
+        from :meth:`read`, when its timestamps are unusable (naming the fix).
     """
 
     def __init__(
@@ -193,6 +205,7 @@ class LslSource(SourceBase):
         dropout_after: float = 2.0,
         max_buffered: int = 360,
         on_event: Callable[[StreamEvent], None] | None = None,
+        clock: ClockPolicy = "map",
     ) -> None:
         import pylsl
 
@@ -208,6 +221,9 @@ class LslSource(SourceBase):
         if resolved.channel_format() == pylsl.cf_string:
             raise StreamError(f"LSL stream '{resolved.name()}' carries strings, not EEG samples")
         self._open_inlet(resolved, timeout)
+        self.clock = StreamClock(self._info.name, self._info.sfreq, clock)
+        self._arrival = 0.0
+        self._fresh = True
         self.samples_received = 0
         self._last_data = time.monotonic()
         self._last_stamp = -np.inf
@@ -227,7 +243,7 @@ class LslSource(SourceBase):
             raise StreamError(
                 f"LSL stream '{resolved.name()}' sent no metadata within {timeout:g} s"
             ) from None
-        self._info, self.profile, self._scale = _stream_info(full, self._device)
+        self.declared, self._info, self.profile, self._scale = _stream_info(full, self._device)
         # Room for one second (at least 1024 samples) per pull, in the stream's dtype.
         n_buf = max(1024, int(self._info.sfreq) + 1)
         self._buf = np.empty((n_buf, self._info.n_channels), dtype=self._inlet.np_dtype)
@@ -242,6 +258,12 @@ class LslSource(SourceBase):
     def info(self) -> StreamInfo:
         """The stream description (units uV, device profile matched)."""
         return self._info
+
+    def observer(self) -> StreamObserver:
+        """A :class:`~choreo.eeg.diagnosis.StreamObserver` of this stream (feed it chunks)."""
+        from choreo.eeg.diagnosis import StreamObserver
+
+        return StreamObserver(self._info, self.declared, self.profile, self.clock.report)
 
     def _event(self, kind: Literal["dropout", "recovered"], detail: str) -> None:
         ev = StreamEvent(kind, self._pylsl.local_clock(), detail)
@@ -274,6 +296,9 @@ class LslSource(SourceBase):
             self._inlet = None
             return 0
         self._stamps = stamps
+        self._arrival = self._pylsl.local_clock()
+        # A full buffer or more samples waiting: a backlog, whose age says nothing of the clock.
+        self._fresh = len(stamps) < self._buf.shape[0] and not self._inlet.samples_available()
         return len(stamps)
 
     def _try_reopen(self, timeout: float) -> None:
@@ -334,7 +359,9 @@ class LslSource(SourceBase):
         self.samples_received += n
         data = self._buf[:n].astype(np.float64)
         data *= self._scale
-        stamps = np.array(self._stamps, dtype=np.float64)
+        stamps = self.clock.map(
+            np.array(self._stamps, dtype=np.float64), self._arrival, self._fresh
+        )
         # Chunks promise non-decreasing time; a sender's jitter can break that.
         if stamps[0] < self._last_stamp or np.any(np.diff(stamps) < 0):
             stamps = np.maximum.accumulate(np.maximum(stamps, self._last_stamp))

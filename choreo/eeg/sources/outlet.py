@@ -18,16 +18,20 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from choreo.eeg.clock import unix_to_lsl
 from choreo.eeg.devices import DeviceProfile, load_device, microvolts_per_unit, stream_profile
 from choreo.eeg.sources.files import read_recording
 from choreo.eeg.sources.synthetic import Relaxation, SyntheticEEG, SynthSettings
 from choreo.eeg.stream import Chunk, Recording, StreamInfo
 
 log = logging.getLogger(__name__)
+
+#: What a publisher stamps samples with: the LSL clock, or Unix time like muselsl's default.
+SenderClock = Literal["lsl", "unix"]
 
 #: LSL/XDF spelling of the units choreo publishes.
 _UNIT_WORDS = {"uV": "microvolts", "nV": "nanovolts", "mV": "millivolts", "V": "volts"}
@@ -113,6 +117,12 @@ class PacedPublisher:
         Unit published (``uV`` or ``nV``...).
     total
         Samples the chunks hold, when finite (for progress display).
+    clock
+        What the pushed stamps are on: ``"lsl"``, or ``"unix"`` (``time.time()``, as
+        muselsl stamps without ``--lsltime``); pacing stays on the LSL clock.
+    clock_offset
+        Seconds added to every pushed stamp (a sender with a clock of its own);
+        :attr:`clock_offset` may be changed while publishing (a clock jump).
     """
 
     def __init__(
@@ -122,8 +132,14 @@ class PacedPublisher:
         units: str = "uV",
         reference: str = "",
         total: int | None = None,
+        clock: SenderClock = "lsl",
+        clock_offset: float = 0.0,
     ) -> None:
+        if clock not in ("lsl", "unix"):
+            raise ValueError(f"clock must be 'lsl' or 'unix' (got {clock!r})")
         self.info = info
+        self.clock = clock
+        self.clock_offset = float(clock_offset)
         self.total = total
         self.outlet = open_eeg_outlet(info, units=units, reference=reference)
         self._factor = 1.0 / microvolts_per_unit(units, f"outlet '{info.name}'")
@@ -144,7 +160,7 @@ class PacedPublisher:
                 if due > 0 and self._stop.wait(due):
                     break
                 data = (chunk.data * self._factor).astype(np.float32)
-                self.outlet.push_chunk(data, chunk.timestamps.tolist())
+                self.outlet.push_chunk(data, self.sender_stamps(chunk.timestamps).tolist())
                 self.status.samples += chunk.n_samples
                 self.status.chunks += 1
                 self.status.last_timestamp = float(chunk.timestamps[-1])
@@ -155,6 +171,11 @@ class PacedPublisher:
         finally:
             self.status.finished = True
         return self.status
+
+    def sender_stamps(self, lsl_stamps: np.ndarray) -> np.ndarray:
+        """The stamps as this publisher's sender clock writes them (s)."""
+        shift = self.clock_offset - (unix_to_lsl() if self.clock == "unix" else 0.0)
+        return np.asarray(lsl_stamps, dtype=np.float64) + shift
 
     def _run_in_thread(self) -> None:
         # The reason is kept in status.error for the owner; no traceback on stderr.
@@ -232,6 +253,8 @@ def replay_recording(
     source_id: str | None = None,
     device: str | DeviceProfile | None = None,
     max_pause: float = 5.0,
+    clock: SenderClock = "lsl",
+    clock_offset: float = 0.0,
 ) -> PacedPublisher:
     """Publish a recording as a live LSL stream with its metadata and pacing.
 
@@ -264,6 +287,8 @@ def replay_recording(
         chunks,
         reference=profile.reference,
         total=None if loop else rec.n_samples,
+        clock=clock,
+        clock_offset=clock_offset,
     )
 
 
@@ -276,6 +301,8 @@ def publish_synthetic(
     settings: SynthSettings | None = None,
     duration: float | None = None,
     units: str | None = None,
+    clock: SenderClock = "lsl",
+    clock_offset: float = 0.0,
 ) -> PacedPublisher:
     """Publish synthetic EEG for ``device`` in real time (see :class:`SyntheticEEG`).
 
@@ -303,7 +330,12 @@ def publish_synthetic(
         yield from src
 
     return PacedPublisher(
-        src.info, chunks(), units=units or profile.units, reference=profile.reference
+        src.info,
+        chunks(),
+        units=units or profile.units,
+        reference=profile.reference,
+        clock=clock,
+        clock_offset=clock_offset,
     )
 
 

@@ -13,6 +13,11 @@ pyxdf options, and why:
 - ``handle_clock_resets=True``: a sender restarted mid-recording resets its
   clock; pyxdf then fits the clock offsets per segment instead of across
   the jump;
+- stamps on another clock than the sender's LSL clock (Unix time, as muselsl
+  stamps by default): pyxdf fits the clock offsets as a line over the sender's
+  LSL time and evaluates it at the stamps, so a slope of 1e-6 becomes an error of
+  half an hour at Unix times. Such a stream's stamps are read raw and shifted by
+  the median offset instead (:func:`load_synchronized`);
 - ``dejitter_timestamps=False``: pyxdf's linear fit only breaks segments at
   interruptions of at least 1 s *and* 500 samples, so shorter gaps would be
   smeared into neighbouring timestamps and vanish. Band power uses the
@@ -114,6 +119,70 @@ def _pick(
     return chosen, notes
 
 
+#: Stamps further than this (s) outside the span of their clock-offset measurements
+#: are not on the sender's LSL clock.
+OFF_CLOCK_S = 60.0
+
+
+def _off_lsl_clock(stream: dict[str, Any]) -> bool:
+    times = stream.get("clock_times") or []
+    stamps = stream.get("time_stamps")
+    if not len(times) or stamps is None or not len(stamps):
+        return False
+    mid = float(np.median(stamps))
+    return bool(mid < min(times) - OFF_CLOCK_S or mid > max(times) + OFF_CLOCK_S)
+
+
+def load_synchronized(path: Path) -> list[dict[str, Any]]:
+    """Every stream of an XDF file on the recorder's clock, stamps not dejittered.
+
+    As ``pyxdf.load_xdf(synchronize_clocks=True, handle_clock_resets=True,
+    dejitter_timestamps=False)``, except for streams stamped on another clock than
+    their sender's LSL clock (see the module docstring): their raw stamps plus the
+    median clock offset, with ``stream["info"]["clock_note"]`` saying so.
+
+    Raises
+    ------
+    InputError
+        When pyxdf cannot read the file.
+    """
+    import pyxdf
+
+    def load(sync: bool) -> list[dict[str, Any]]:
+        try:
+            streams, _header = pyxdf.load_xdf(
+                str(path),
+                synchronize_clocks=sync,
+                handle_clock_resets=True,
+                dejitter_timestamps=False,
+                verbose=False,
+            )
+        except FileNotFoundError:
+            raise InputError(f"{path}: XDF file not found") from None
+        except Exception as exc:  # pyxdf raises bare Exception/struct.error on garbage
+            raise InputError(
+                f"{path}: not a readable XDF file ({type(exc).__name__}: {exc})"
+            ) from None
+        return list(streams)
+
+    # pyxdf logs corruption it recovers from at ERROR level; our notes say what matters.
+    logging.getLogger("pyxdf.pyxdf").setLevel(logging.CRITICAL)
+    streams = load(True)
+    off = [i for i, s in enumerate(streams) if _off_lsl_clock(s)]
+    if off:
+        raw = {s["info"]["stream_id"]: s for s in load(False)}
+        for i in off:
+            s = streams[i]
+            values = s.get("clock_values") or [0.0]
+            s["time_stamps"] = np.asarray(raw[s["info"]["stream_id"]]["time_stamps"]) + float(
+                np.median(values)
+            )
+            s["info"]["clock_note"] = (
+                "stamps not on the sender's LSL clock (Unix time?): median clock offset applied"
+            )
+    return streams
+
+
 def read_xdf(
     path: Path, profile: DeviceProfile | None = None, stream_name: str | None = None
 ) -> Recording:
@@ -128,22 +197,10 @@ def read_xdf(
     stream_name
         Name of the EEG stream to take when the file holds several.
     """
-    import pyxdf
-
-    # pyxdf logs corruption it recovers from at ERROR level; our notes say what matters.
-    logging.getLogger("pyxdf.pyxdf").setLevel(logging.CRITICAL)
-    try:
-        streams, _header = pyxdf.load_xdf(
-            str(path),
-            synchronize_clocks=True,
-            handle_clock_resets=True,
-            dejitter_timestamps=False,
-        )
-    except Exception as exc:  # pyxdf raises bare Exception/struct.error on garbage
-        raise InputError(
-            f"{path}: not a readable XDF file ({type(exc).__name__}: {exc})"
-        ) from None
+    streams = load_synchronized(Path(path))
     stream, notes = _pick(path, streams, stream_name)
+    if "clock_note" in stream["info"]:
+        notes.append(stream["info"]["clock_note"])
     sinfo = stream["info"]
     name = _first(sinfo, "name")
     where = f"{path} (stream '{name}')"

@@ -52,9 +52,10 @@ from pylsl import local_clock
 from choreo.errors import InputError, StreamError
 from choreo.robot.backends.base import Backend, Snapshot, Trajectory
 from choreo.robot.pipe_frames import read_frame, write_frame
-from choreo.robot.realtime import keep_freed_memory, make_current_thread_realtime
+from choreo.robot.realtime import make_current_thread_realtime
 from choreo.robot.rsi_xml import DEFAULT_SEN_TYPE, format_sen, parse_rob
 from choreo.robot.rx_stamps import ANCILLARY_BYTES, enable_rx_stamps, rx_stamp_ns
+from choreo.runtime import configure_process
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +325,9 @@ def child_main() -> None:
         write_frame(out, ("error", f"RSI: cannot listen on {host}:{port}: {exc.strerror}"))
         return
     realtime = make_current_thread_realtime() if init["realtime"] else False
-    keep_freed_memory()  # stops are planned and trajectories unpickled inside the cycle
+    # The entry point of this process: stops are planned and trajectories unpickled
+    # inside the cycle, so freed memory is kept (no page faults per plan).
+    configure_process(quiet_lsl=False)
     sys.setswitchinterval(0.0005)  # the command reader thread must yield the GIL quickly
     _warm_up(init["cfg"])
     host, port = sock.getsockname()[:2]

@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console, Group
-from rich.live import Live
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from choreo.ui.console import LiveDisplay, live_display, make_console
+from choreo.ui.sparkline import sparkline
+
 _QUALITY_STYLE = {"good": "bold green", "medium": "yellow", "bad": "bold red"}
-_SPARK = "▁▂▃▄▅▆▇█"
 
 
 @dataclass
@@ -56,21 +57,11 @@ class SessionStatus:
         del self.events[:-6]
 
 
-def sparkline(values: list[float | None], width: int = 60) -> Text:
-    """A one-line chart of ``values`` (``None`` drawn as a gap), the last ``width`` of them."""
-    vals = values[-width:]
-    finite = [v for v in vals if v is not None and math.isfinite(v)]
-    out = Text()
-    if not finite:
-        return out
-    lo, hi = min(finite), max(finite)
-    span = hi - lo or 1.0
-    for v in vals:
-        if v is None or not math.isfinite(v):
-            out.append("·", style="red")
-        else:
-            out.append(_SPARK[round((v - lo) / span * (len(_SPARK) - 1))], style="cyan")
-    return out
+def score_chart(values: list[float | None], width: int = 60) -> Text:
+    """The scores so far as a sparkline, invalid trials (``None``) as red dots."""
+    chart = Text(sparkline(values, width), style="cyan")
+    chart.highlight_regex("·", "red")
+    return chart
 
 
 def _num(x: float, spec: str) -> str:
@@ -108,7 +99,7 @@ def render_status(s: SessionStatus) -> Panel:
         )
 
     scores = Table.grid()
-    scores.add_row(Text("scores so far ", style="bold"), sparkline(s.scores))
+    scores.add_row(Text("scores so far ", style="bold"), score_chart(s.scores))
     valid = [v for v in s.scores if v is not None]
     if valid:
         scores.add_row(
@@ -140,17 +131,14 @@ class SessionView:
     ) -> None:
         self.status = status
         self.enabled = enabled
-        self.console = console or Console()
-        self._live: Live | None = None
+        self.console = console or make_console()
+        self._live: LiveDisplay | None = None
         self._last = 0.0
 
     def __enter__(self) -> SessionView:
         if self.enabled:
-            self._live = Live(
-                render_status(self.status),
-                console=self.console,
-                refresh_per_second=4,
-                transient=False,
+            self._live = live_display(
+                render_status(self.status), self.console, refresh_per_second=4
             )
             self._live.__enter__()
         return self

@@ -6,11 +6,11 @@ import math
 import os
 from typing import Any
 
-from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
-console = Console()
+from choreo.ui.console import make_console, progress_bar
+
+console = make_console()
 
 
 def _fmt(x: Any, spec: str = "+.3f") -> str:
@@ -82,7 +82,11 @@ def replay_with_progress(directory: str | os.PathLike[str], tolerance: float) ->
     """Run :func:`choreo.session.replay.replay_session` with a progress bar."""
     from choreo.session.replay import replay_session
 
-    with Progress(console=console, transient=True) as progress:
+    bar = progress_bar(
+        console, counts=False, fields=("{task.percentage:>3.0f}%",), remaining=True,
+        elapsed=False, transient=True,
+    )  # fmt: skip
+    with bar as progress:
         task = progress.add_task("rescoring the EEG", total=1.0)
 
         def tick(done: int, total: int) -> None:
