@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from choreo.cli import app, bench_app  # noqa: F401
+from choreo.cli.options import Dashboard, DashboardHost, DashboardPort
 
 export_app = typer.Typer(
     help="Write a choreography for other tools: a KRL program, a Rhino file.",
@@ -54,11 +55,15 @@ def bridge(
         float, typer.Option(help="auto: seconds to wait for a first RSI telegram.")
     ] = 2.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every event.")] = False,
+    dashboard: Dashboard = False,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """Run the OSC bridge to the KR6 on the simulator or a KUKA controller (RSI), until Ctrl-C."""
     import logging
 
     from choreo.config import validate
+    from choreo.dashboard.launch import maybe_dashboard
     from choreo.robot.bridge import run_bridge
     from choreo.robot.bridge_settings import BridgeSettings, parse_endpoint
 
@@ -83,7 +88,8 @@ def bridge(
         },
         "bridge options",
     )
-    run_bridge(settings)
+    with maybe_dashboard("bridge", dashboard, dashboard_host, dashboard_port) as feed:
+        run_bridge(settings, feed=feed)
 
 
 @app.command("fake-kuka")

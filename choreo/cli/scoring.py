@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from choreo.cli import app
+from choreo.cli.options import Dashboard, DashboardHost, DashboardPort
 
 
 @app.command()
@@ -54,8 +55,13 @@ def monitor(
     duration: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
     ] = None,
+    dashboard: Dashboard = False,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """Show an LSL EEG stream live: per-channel quality, band power and score (Ctrl-C stops)."""
+    from choreo.dashboard.launch import maybe_dashboard
     from choreo.eeg.monitor import run_monitor
 
-    run_monitor(name, type, source_id, device, config, timeout, duration)
+    with maybe_dashboard("monitor", dashboard, dashboard_host, dashboard_port) as feed:
+        run_monitor(name, type, source_id, device, config, timeout, duration, feed=feed)

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from choreo.cli import app, bench_app  # noqa: F401
+from choreo.cli.options import Dashboard, DashboardHost, DashboardPort
 
 
 @app.command("session")
@@ -32,8 +33,12 @@ def session_command(
             " its person ([learner] starts_from).",
         ),
     ] = None,
+    dashboard: Dashboard = False,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """Run a live session: headset over LSL, robot bridge over OSC, the learner in between."""
+    from choreo.dashboard.launch import maybe_dashboard
     from choreo.session.live import run_session
     from choreo.session.settings import load_session_settings
     from choreo.ui.session_summary import print_session_result
@@ -43,27 +48,50 @@ def session_command(
         if resume is not None
         else load_session_settings(config, skip_check=skip_check, starts_from=starts_from)
     )
-    print_session_result(run_session(settings, name=name, resume=resume))
+    with maybe_dashboard("session", dashboard, dashboard_host, dashboard_port) as feed:
+        result = run_session(settings, name=name, resume=resume, feed=feed)
+    print_session_result(result)
 
 
 @app.command("demo")
 def demo_command(
     config: Annotated[Path | None, typer.Option(help="Demo settings (TOML).")] = None,
     trials: Annotated[int | None, typer.Option(help="Number of scored trials.")] = None,
+    dashboard: Dashboard = False,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """The whole loop without hardware: synthetic participant, simulated robot, real learning."""
+    from choreo.dashboard.launch import maybe_dashboard
     from choreo.session.demo import run_demo
     from choreo.ui.session_summary import print_demo_result
 
-    print_demo_result(run_demo(config, trials=trials))
+    with maybe_dashboard("session", dashboard, dashboard_host, dashboard_port) as feed:
+        result = run_demo(config, trials=trials, feed=feed)
+    print_demo_result(result)
 
 
 @app.command("replay-session")
 def replay_session_command(
     directory: Annotated[Path, typer.Argument(help="A session directory.")],
     tolerance: Annotated[float, typer.Option(help="Largest score difference that agrees.")] = 1e-6,
+    dashboard: Annotated[
+        bool,
+        typer.Option(
+            "--dashboard",
+            help="Instead of comparing: play the session into the dashboard (Ctrl-C ends).",
+        ),
+    ] = False,
+    speed: Annotated[float, typer.Option(help="--dashboard: session seconds per second.")] = 1.0,
+    dashboard_host: DashboardHost = "127.0.0.1",
+    dashboard_port: DashboardPort = 8765,
 ) -> None:
     """Recompute a session's scores from its XDF and re-run its learner; compare with live."""
+    if dashboard:
+        from choreo.dashboard.replay import play_session
+
+        play_session(directory, speed, dashboard_host, dashboard_port)
+        return
     from choreo.ui.session_summary import print_replay_result, replay_with_progress
 
     result = replay_with_progress(directory, tolerance)

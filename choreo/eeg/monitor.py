@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from choreo.eeg.settings import EegSettings, load_eeg_settings
 from choreo.ui.console import Console, live_display, make_console
@@ -109,9 +109,11 @@ def monitor_source(
     duration: float | None = None,
     on_update: Callable[[MonitorState], None] | None = None,
     until: Callable[[MonitorState], bool] | None = None,
+    feed: Any = None,
 ) -> MonitorState:
     """Show a source live until it ends, ``duration`` s pass, ``until(state)`` holds,
-    or Ctrl-C (a clean stop).
+    or Ctrl-C (a clean stop); ``feed`` (a :class:`choreo.dashboard.state.DashboardFeed`)
+    gets the same values.
 
     Dropouts reported by the source (LSL) are shown as a message and the
     monitor keeps waiting for the stream to return.
@@ -142,12 +144,16 @@ def monitor_source(
                     else:
                         state.message = f"recovered: {ev.detail}"
                 state.status = str(getattr(source, "status", "ok"))
+                new = None
                 if chunk is not None and chunk.n_samples:
                     clock = getattr(source, "clock", None)  # live: say how time is mapped
                     if clock is not None and clock.pop_segments() and not state.message:
                         state.message = clock.report.describe(info.name)
                     state.samples += chunk.n_samples
-                    _take(state, pipeline.push_windows(chunk), pipeline)
+                    new = pipeline.push_windows(chunk)
+                    _take(state, new, pipeline)
+                if feed is not None:
+                    feed.publish_monitor(state, pipeline, new)
                 now = time.monotonic()
                 if now - last_hist >= 0.5:
                     history.append(state.score)
@@ -171,12 +177,13 @@ def run_monitor(
     timeout: float = 5.0,
     duration: float | None = None,
     console: Console | None = None,
+    feed: Any = None,
 ) -> MonitorState:
-    """``choreo monitor``: resolve an LSL EEG stream and show it live."""
+    """``choreo monitor``: resolve an LSL EEG stream and show it live (and on ``feed``)."""
     from choreo.eeg.sources.lsl import LslSource
 
     settings = load_eeg_settings(config)
     console = console or make_console()
     src = LslSource(name=name, type=type, source_id=source_id, timeout=timeout, device=device)
     with src:
-        return monitor_source(src, settings, device, console, duration)
+        return monitor_source(src, settings, device, console, duration, feed=feed)

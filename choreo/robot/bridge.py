@@ -559,8 +559,9 @@ class Bridge:
                 )
 
 
-def run_bridge(settings: BridgeSettings, robot_config: Any = None) -> None:
-    """Run a bridge until Ctrl-C (the ``choreo bridge`` command)."""
+def run_bridge(settings: BridgeSettings, robot_config: Any = None, feed: Any = None) -> None:
+    """Run a bridge until Ctrl-C (the ``choreo bridge`` command); ``feed`` (a
+    :class:`choreo.dashboard.state.DashboardFeed`) gets its mode and pose 20 times a second."""
     import signal
 
     from choreo.ui.console import make_console
@@ -580,7 +581,9 @@ def run_bridge(settings: BridgeSettings, robot_config: Any = None) -> None:
     )
     try:
         while True:
-            time.sleep(0.5)
+            time.sleep(0.5 if feed is None else 0.05)
+            if feed is not None:
+                feed.publish_bridge(bridge)
     except KeyboardInterrupt:
         console.print("choreo bridge: stopping")
     finally:

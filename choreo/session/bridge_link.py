@@ -86,6 +86,11 @@ class BridgeLink:
             return False
         return True
 
+    @property
+    def latest_state(self) -> Any:
+        """The last ``/choreo/state`` received (joints ``.q`` deg...), or None."""
+        return None if self.client is None else self.client.latest_state
+
     def backend_name(self) -> str:
         """The bridge's backend as its last state names it (``sim``, ``rsi``...)."""
         st = self.client.latest_state

@@ -155,6 +155,7 @@ def run_demo(
     trials: int | None = None,
     root: str | None = None,
     view: bool | None = None,
+    feed: Any = None,
 ) -> DemoResult:
     """Run the demo (see the module docstring) and make its report.
 
@@ -168,6 +169,8 @@ def run_demo(
         Override the folder of session directories.
     view
         Override whether the live view is drawn.
+    feed
+        A :class:`choreo.dashboard.state.DashboardFeed` (``choreo demo --dashboard``).
     """
     t0 = time.monotonic()
     demo_file = load_demo_settings(config)
@@ -192,7 +195,7 @@ def run_demo(
         },
     }
     try:
-        result = run_session(settings, hooks=audience.hooks(), meta=meta)
+        result = run_session(settings, hooks=audience.hooks(), meta=meta, feed=feed)
     finally:
         audience.stop()
     _write_watched(result.path, audience, settings.learner.checkpoint)

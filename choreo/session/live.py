@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pylsl
 
+from choreo.dashboard.control import SKIPPED, hold_while_paused, skip_requested
 from choreo.errors import ChoreoError, InputError, StreamError
 from choreo.provenance import file_sha256, versions
 from choreo.robot.osc_protocol import ABORTED, DONE, FAULT, REJECTED, STARTED
@@ -107,6 +108,8 @@ class LiveSession:
         The person's and the robot's side (:class:`~choreo.session.links.EegFeed`,
         :class:`~choreo.session.links.RobotLink`); by default the headset over LSL
         (:class:`EegLink`) and the bridge over OSC (:class:`BridgeLink`).
+    feed
+        The dashboard's feed: the view's values go there too, its commands come back.
     """
 
     def __init__(
@@ -117,8 +120,11 @@ class LiveSession:
         view: SessionView | None = None,
         eeg: EegFeed | None = None,
         robot: RobotLink | None = None,
+        feed: Any = None,
     ) -> None:
         self.settings = settings
+        #: The dashboard's :class:`choreo.dashboard.state.DashboardFeed` (None: no dashboard).
+        self.feed = feed
         self.store = store
         self.hooks = hooks or SessionHooks()
         self.status = SessionStatus(session=store.path.name, n_trials=settings.trials.count)
@@ -150,9 +156,9 @@ class LiveSession:
                     self._baseline()
                 self._settle()
                 self._trials(self._make_learner())
-            except KeyboardInterrupt:
-                stopped = "interrupted"
-                self.view.say("interrupted: homing the robot and closing the recording")
+            except KeyboardInterrupt as exc:  # Ctrl-C, or Stop on the dashboard
+                stopped = getattr(exc, "reason", "interrupted")
+                self.view.say(f"{stopped}: homing the robot and closing the recording")
             except ChoreoError as exc:
                 stopped = f"error: {exc}"
                 self.view.say(f"[red]stopping: {exc}[/red]")
@@ -251,6 +257,9 @@ class LiveSession:
             self.view.say(f"[yellow]{line}[/yellow]")
         self.robot.heartbeat()
         self.view.refresh()
+        if self.feed is not None:
+            self.feed.publish_session(self, new)
+            self.feed.check_stop()
         return len(new)
 
     def _wait_for_eeg(self) -> None:
@@ -442,6 +451,7 @@ class LiveSession:
                 "vector": vector.tolist(),
                 "proposed": proposed,
             }
+            hold_while_paused(self, self.feed)
             outcome = self._perform(trial_id, vector, record)
             if outcome == "rejected":
                 rejections += 1
@@ -574,6 +584,11 @@ class LiveSession:
             if cause == "eeg_lost":
                 self.robot.stop()
                 self.robot.reset()
+            if cause == "skipped":  # unscored and never proposed again; from home on
+                self.view.say(f"trial {trial_id} {SKIPPED}: robot home, not scored")
+                self._go_home()
+                record["status"] = "rejected"
+                return "rejected"
             return "invalid"
         finally:
             if self.hooks.on_trial_end is not None:
@@ -629,6 +644,8 @@ class LiveSession:
             self.status.progress = (now - t0) / expected if expected > 0 else 0.0
             if self.eeg.lost:
                 raise TrialInvalid("eeg_lost", "EEG stream lost during the trial")
+            if skip_requested(self.feed):
+                raise TrialInvalid("skipped", SKIPPED)
             if now - t0 > b.silent_after_s and self.robot.state_age() > b.silent_after_s:
                 raise TrialInvalid(
                     "bridge_silent", f"no state from the bridge for {b.silent_after_s:g} s"
@@ -754,6 +771,7 @@ def run_session(
     hooks: SessionHooks | None = None,
     view: SessionView | None = None,
     meta: dict[str, Any] | None = None,
+    feed: Any = None,
 ) -> SessionResult:
     """Run a live session (new, or resumed from ``resume``); see the module docstring.
 
@@ -769,6 +787,9 @@ def run_session(
         Callbacks for a synthetic participant (the demo).
     meta
         Extra items for ``meta.json`` (the demo's seeds and participant).
+    feed
+        A :class:`choreo.dashboard.state.DashboardFeed` to publish into and take the
+        artist's commands from.
     """
     if resume is not None:
         store = SessionStore.open(resume)
@@ -795,4 +816,4 @@ def run_session(
         store = SessionStore.create(
             settings, {**session_meta(settings), **starts, **(meta or {})}, name=name
         )
-    return LiveSession(settings, store, hooks=hooks, view=view).run()
+    return LiveSession(settings, store, hooks=hooks, view=view, feed=feed).run()

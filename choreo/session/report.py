@@ -95,6 +95,17 @@ def trial_table(store: SessionStore) -> list[dict[str, Any]]:
     return rows
 
 
+#: What each figure shows, under it on the page.
+CAPTIONS = {
+    "scores.png": "Score of every trial (z against the baseline), its trailing mean and the best"
+    " so far; red lines: trials that could not be scored.",
+    "eeg.png": "The live feedback as recorded: score, frontal relative alpha and theta power,"
+    " signal quality; gold: the baseline block, blue: the trials.",
+    "best.png": "The best choreography: the six joint curves against their limits, and the arm"
+    " at its keyframes.",
+    "best.gif": "The best choreography played by the arm (time-lapse).",
+}
+
 #: Trials in the trailing mean drawn beside the scores.
 ROLLING = 5
 
@@ -448,6 +459,10 @@ def make_report(path: str | os.PathLike[str], gif: bool = True) -> Report:
             "notes": notes,
         },
     )
+    from choreo.dashboard.report_page import report_data, write_report_page
+
+    data = report_data(store, table, (vector, best_n, best_score))
+    write_report_page(store, data, folder / "dashboard.html")
     _write_html(store, report, notes)
     return report
 
@@ -511,8 +526,10 @@ def _write_html(store: SessionStore, report: Report, notes: list[str]) -> None:
         for r in report.table
     )
     imgs = "\n".join(
-        f'<figure><img src="{p.name}" alt="{p.stem}"><figcaption>{p.stem}</figcaption></figure>'
+        f'<figure><img src="{p.name}" alt="{p.stem}">'
+        f"<figcaption>{html.escape(CAPTIONS.get(p.name, p.stem))}</figcaption></figure>"
         for p in report.figures
+        if p.suffix != ".html"
     )
     meta = store.meta()
     page = f"""<!doctype html>
@@ -522,14 +539,16 @@ table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 6px;font-size:90%}}</style></head>
 <body>
 <h1>choreo session {html.escape(store.path.name)}</h1>
+<p><a href="dashboard.html">The session's dashboard: interactive plots, the arm, all trials,
+the seeds.</a></p>
 <p>{report.n_scored} scored trials; mean score of the first third {report.first_third_mean:+.2f} z,
 of the last third {report.last_third_mean:+.2f} z; best choreography: trial {report.best_trial}
 ({report.best_score:+.2f} z); a line through the scores rises
 {_cell(_finite(report.score_slope))} z per trial.</p>
 {_truth_paragraph(report)}
 {_started_from_paragraph(report)}
-<p>choreo {html.escape(str(meta.get("versions", {}).get("choreo", "?")))}, learner seed
-{html.escape(str(meta.get("seeds", {})))}.</p>
+<p>choreo {html.escape(str(meta.get("versions", {}).get("choreo", "?")))}; seeds:
+{html.escape(", ".join(f"{k} {v}" for k, v in (meta.get("seeds") or {}).items()) or "none")}.</p>
 {"".join(f"<p><em>{html.escape(n)}</em></p>" for n in notes)}
 {imgs}
 <h2>Trials</h2>
