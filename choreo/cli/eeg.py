@@ -121,5 +121,5 @@ def streams(
         return
     if seconds <= 0:
         raise InputError(f"--seconds must be positive (got {seconds:g})")
-    if show_check(check, seconds, max(timeout, 5.0), device).verdict == "fail":
+    if show_check(check, seconds, timeout, device).verdict == "fail":
         raise typer.Exit(1)

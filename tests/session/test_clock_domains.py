@@ -24,8 +24,8 @@ def run_two_trials(tmp_path: Path, name: str, port: int, **over):  # type: ignor
 
 @pytest.mark.parametrize(
     ("clock", "offset", "domain"),
-    # (LSL-clock stamps: every other session test.)
-    [("unix", 0.0, "unix"), ("lsl", -98765.4, "offset")],
+    # (LSL-clock stamps: every other session test; Unix stamps: the real recording below.)
+    [("lsl", -98765.4, "offset")],
 )
 def test_every_clock_domain_scores_every_trial_and_replays(  # type: ignore[no-untyped-def]
     tmp_path: Path, unique_name: str, bridge_process, clock: str, offset: float, domain: str
@@ -136,3 +136,14 @@ def test_a_real_muse_recording_stamped_as_muselsl_does_scores_every_trial(  # ty
     assert run["eeg"]["device"] == "muse2016"
     baseline = next(r for r in store.records() if r["kind"] == "baseline")
     assert min(baseline["baseline"]["n_windows"]) > 0  # AF7 and AF8 both calibrated
+    assert 0 < baseline["start"] - run["first_sample_t"] < 30  # on the LSL clock
+    check = {f["item"]: f for f in store.meta()["stream_check"]["findings"]}
+    assert check["clock"]["verdict"] == "warn"
+    assert "Unix epoch" in check["clock"]["value"]
+    # The XDF keeps the sender's Unix stamps; the replay maps them as live did.
+    (part,) = store.recording_paths()
+    eeg_stream = next(s for s in load_xdf_streams(part) if stream_field(s, "type") == "EEG")
+    assert eeg_stream["time_stamps"][0] == pytest.approx(run["clock"]["first_raw"], abs=1.0)
+    rep = replay_session(result.path)
+    assert rep.agrees, [c.problems for c in rep.trials] + rep.problems
+    assert rep.max_score_diff <= 1e-6
