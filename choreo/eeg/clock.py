@@ -159,6 +159,8 @@ class StreamClock:
         self._latency: deque[float] = deque(maxlen=64)
         self._suspect: list[tuple[int, float]] = []
         self._stalled_since: float | None = None
+        self._next_report = -np.inf
+        self._n_tracked = 0
         self._last_raw = -np.inf
 
     # ------------------------------------------------------------------ public
@@ -293,12 +295,16 @@ class StreamClock:
         """Latency, drift and (``"offset"`` domain) re-anchoring on the recent median."""
         offset = self._expected(index)
         self._latency.append(observed - offset)
-        self.report.latency_s = float(statistics.median(self._latency))
         assert self._t_first is not None
         self._history.append((arrival, observed))
-        if arrival - self._history[0][0] >= 10.0 and len(self._history) >= 20:
-            t, o = np.array(self._history).T
-            self.report.drift_ppm = float(np.polyfit(t - t[0], o, 1)[0] * 1e6)
+        # The figures for the report every 2 s: a line fit per chunk would cost more
+        # than scoring the chunk.
+        if arrival >= self._next_report:
+            self._next_report = arrival + 2.0
+            self.report.latency_s = float(statistics.median(self._latency))
+            if arrival - self._history[0][0] >= 10.0 and len(self._history) >= 20:
+                t, o = np.array(self._history).T
+                self.report.drift_ppm = float(np.polyfit(t - t[0], o, 1)[0] * 1e6)
         if self.report.domain != "offset":
             return
         self._recent.append(observed)
@@ -307,7 +313,8 @@ class StreamClock:
                 self._settled = True
                 self._segment(index, statistics.median(self._recent), "settled")
             return
-        if len(self._recent) >= 16:
+        self._n_tracked += 1
+        if len(self._recent) >= 16 and self._n_tracked % 8 == 0:  # drift is slow: not every chunk
             median = statistics.median(self._recent)
             if abs(median - offset) > self.drift_tol:
                 self._segment(index, median, "drift")
