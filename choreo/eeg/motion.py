@@ -34,7 +34,8 @@ from choreo.config import StrictModel
 from choreo.eeg.clock import StreamClock
 from choreo.errors import StreamError
 
-MotionKind = Literal["ACC", "GYRO"]
+#: What the motion stream measures: acceleration (g) or angular speed (deg/s).
+MotionKind = Literal["accelerometer", "gyroscope"]
 
 
 class MotionSettings(StrictModel):
@@ -42,8 +43,14 @@ class MotionSettings(StrictModel):
 
     #: Gate windows on head movement (needs the headset's motion stream on LSL).
     enabled: bool = False
-    #: LSL type of the motion stream: ``ACC`` (accelerometer, g) or ``GYRO`` (deg/s).
-    type: MotionKind = "ACC"
+    #: LSL type of the motion stream (muselsl: ``ACC`` for --acc, ``GYRO`` for --gyro).
+    type: str = "ACC"
+    #: What it measures; empty: ``gyroscope`` for type GYRO, else ``accelerometer``.
+    sensor: Literal["", "accelerometer", "gyroscope"] = ""
+    #: Columns of X, Y and Z in the stream (Muse: the first three).
+    columns: tuple[int, int, int] = (0, 1, 2)
+    #: Stream units per g for an accelerometer (1 for g as the Muse sends; 9.81 for m/s^2).
+    units_per_g: float = Field(1.0, gt=0)
     #: Its LSL name; empty: the EEG stream's name (as muselsl names both "Muse").
     name: str = ""
     #: Accelerometer: distance of a from its running median that counts as moving (g).
@@ -56,13 +63,20 @@ class MotionSettings(StrictModel):
     median_s: float = Field(2.0, gt=0)
 
 
+def sensor_of(settings: MotionSettings) -> MotionKind:
+    """What the configured stream measures (see :attr:`MotionSettings.sensor`)."""
+    if settings.sensor:
+        return settings.sensor
+    return "gyroscope" if settings.type.upper() == "GYRO" else "accelerometer"
+
+
 class MotionDetector:
     """Moving spans from motion samples.
 
     Parameters
     ----------
     kind
-        ``"ACC"`` (samples in g) or ``"GYRO"`` (deg/s).
+        ``"accelerometer"`` (samples in g) or ``"gyroscope"`` (deg/s).
     sfreq
         Nominal rate (Hz); 52 Hz for a Muse.
     settings
@@ -81,11 +95,11 @@ class MotionDetector:
         self.known_until = -np.inf
 
     def push(self, data: np.ndarray, timestamps: np.ndarray) -> None:
-        """Take motion samples (n, 3) with their stamps (s, LSL clock)."""
+        """Take motion samples (n, 3): X, Y, Z in g or deg/s, with their stamps (s, LSL clock)."""
         if not len(timestamps):
             return
         xyz = np.asarray(data, dtype=np.float64)[:, :3]
-        if self.kind == "GYRO":
+        if self.kind == "gyroscope":
             moving = np.linalg.norm(xyz, axis=1) > self.settings.gyro_threshold_dps
         else:
             moving = np.zeros(len(xyz), dtype=bool)
@@ -156,7 +170,7 @@ class MotionSource:
         try:
             found = resolve_stream(name or None, settings.type, None, timeout)
         except StreamError:
-            flag = "--acc" if settings.type == "ACC" else "--gyro"
+            flag = "--gyro" if sensor_of(settings) == "gyroscope" else "--acc"
             raise StreamError(
                 f"[motion] enabled but no {describe_query(name, settings.type, None)} stream "
                 f"within {timeout:g} s: start it (muselsl stream {flag}) or set "
@@ -166,17 +180,20 @@ class MotionSource:
         self.source_id = str(found.source_id())
         self.sfreq = float(found.nominal_srate()) or 52.0
         n_ch = int(found.channel_count())
-        if n_ch < 3 or found.channel_format() == pylsl.cf_string:
+        if max(settings.columns) >= n_ch or found.channel_format() == pylsl.cf_string:
             raise StreamError(
-                f"motion stream '{self.name}' has {n_ch} channels; X, Y and Z are needed"
+                f"motion stream '{self.name}' has {n_ch} channels; [motion] columns = "
+                f"{list(settings.columns)} name X, Y and Z"
             )
+        self._columns = list(settings.columns)
+        self._scale = 1.0 / settings.units_per_g if sensor_of(settings) == "accelerometer" else 1.0
         self._inlet = pylsl.StreamInlet(
             found, max_buflen=60, recover=True, processing_flags=pylsl.proc_clocksync
         )
         self._inlet.open_stream(timeout=timeout)
         self._buf = np.empty((1024, n_ch), dtype=self._inlet.np_dtype)
         self.clock = StreamClock(self.name, self.sfreq)
-        self.detector = MotionDetector(settings.type, self.sfreq, settings)
+        self.detector = MotionDetector(sensor_of(settings), self.sfreq, settings)
         self._last_stamp = -np.inf
 
     @property
@@ -197,7 +214,7 @@ class MotionSource:
         ts = self.clock.map(np.asarray(stamps, dtype=np.float64), arrival, fresh)
         ts = np.maximum.accumulate(np.maximum(ts, self._last_stamp))
         self._last_stamp = float(ts[-1])
-        self.detector.push(self._buf[:n].astype(np.float64), ts)
+        self.detector.push(self._buf[:n, self._columns].astype(np.float64) * self._scale, ts)
         return n
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ def acc(seconds: float, shake: tuple[float, float] | None, seed: int = 0):  # ty
 
 def test_a_shake_is_one_span_held_after_it() -> None:
     s = MotionSettings(hold_s=0.5)
-    det = MotionDetector("ACC", RATE, s)
+    det = MotionDetector("accelerometer", RATE, s)
     x, t = acc(10, (4.0, 5.0))
     for i in range(0, len(t), 4):  # muselsl's ACC chunks
         det.push(x[i : i + 4], t[i : i + 4])
@@ -42,14 +42,14 @@ def test_a_shake_is_one_span_held_after_it() -> None:
 
 
 def test_a_resting_head_is_never_moving() -> None:
-    det = MotionDetector("ACC", RATE, MotionSettings())
+    det = MotionDetector("accelerometer", RATE, MotionSettings())
     x, t = acc(30, None, seed=3)
     det.push(x, t)
     assert det.spans == []
 
 
 def test_gyroscope_threshold_in_degrees_per_second() -> None:
-    det = MotionDetector("GYRO", RATE, MotionSettings(gyro_threshold_dps=20.0, hold_s=0.0))
+    det = MotionDetector("gyroscope", RATE, MotionSettings(gyro_threshold_dps=20.0, hold_s=0.0))
     t = np.arange(104) / RATE
     w = np.zeros((104, 3))
     w[50:55, 1] = 35.0  # a nod
@@ -88,3 +88,12 @@ def _chunk(rec):  # type: ignore[no-untyped-def]
     from choreo.eeg.stream import Chunk
 
     return Chunk(rec.data, rec.timestamps)
+
+
+def test_the_sensor_follows_the_stream_type_unless_given() -> None:
+    from choreo.eeg.motion import sensor_of
+
+    assert sensor_of(MotionSettings(type="ACC")) == "accelerometer"
+    assert sensor_of(MotionSettings(type="GYRO")) == "gyroscope"
+    nic = MotionSettings(type="Accelerometer", units_per_g=9.81, columns=(1, 2, 3))
+    assert sensor_of(nic) == "accelerometer"
