@@ -239,7 +239,10 @@ class StreamClock:
         self._refuse_unless_lsl(domain)
         self.report.domain = domain
         self._settled = domain != "offset"
+        # Offsets from before a jump say nothing of the clock after it.
         self._recent.clear()
+        self._history.clear()
+        self._latency.clear()
         self._segment(index, offset, reason)
 
     def _expected(self, index: int) -> float:
