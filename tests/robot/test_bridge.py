@@ -99,6 +99,12 @@ def test_stop_latches_smoothly_and_reset_releases(
 
 
 def _assert_came_to_rest_within_limits(client: BridgeClient, t0: float, speed: float) -> None:
+    # The pose the arm rests at; states of the stop still in flight arrive before the list
+    # is read (reading it first raced with them under load).
+    rest = client.request_state().q
+    wait_until(
+        lambda: np.allclose(client.states[-1].q, rest, atol=1e-4), what="the last state at rest"
+    )
     states = [s for s in client.states if s.t >= t0]
     t = (np.array([s.t for s in states]) - t0) * speed  # plan time, s
     q = np.array([s.q for s in states])
@@ -107,7 +113,6 @@ def _assert_came_to_rest_within_limits(client: BridgeClient, t0: float, speed: f
     # Slack: float32 positions and wall-clock stamps of the state messages.
     assert np.all(acc.max(axis=0) <= MAX_ACCEL_DEG_S2 * 1.05 + 30.0), acc.max(axis=0)
     # The last state published is the pose the arm rests at.
-    rest = client.request_state().q
     np.testing.assert_allclose(q[-1], rest, atol=1e-4)
     np.testing.assert_allclose(client.request_state().q, rest, atol=1e-6)
     moved = np.abs(q[-1] - q[0]).max()
