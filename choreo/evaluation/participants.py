@@ -326,6 +326,18 @@ class SettleParticipant(MotionParticipant):
         )
 
 
+def relaxation_level(person: Any, response_z: float) -> float:
+    """The synthetic EEG's relaxation level (0..1) for a participant's response (z).
+
+    The response's departure from the person's own level (``person.offset``, 0 when
+    it has none) over :data:`EFFECT_RANGE_Z`, clipped: the range of the motions'
+    effect maps onto relaxation 0..1, which the synthetic EEG turns into the real
+    recordings' concentrating..relaxed levels (``MUSE_CALIBRATION``).
+    """
+    offset = float(getattr(person, "offset", 0.0))
+    return float(np.clip((response_z - offset) / EFFECT_RANGE_Z, 0.0, 1.0))
+
+
 class EegCalmParticipant(CalmParticipant):
     """A :class:`CalmParticipant` whose trial score is measured on synthetic EEG.
 
@@ -372,7 +384,7 @@ class EegCalmParticipant(CalmParticipant):
         value = self.true_value(v)
         self._drift = DRIFT_AR * self._drift + float(self._rng.normal(0.0, DRIFT_STEP_Z))
         value += self._drift - HABITUATION_Z * self.habituation(v)
-        level = float(np.clip((value - self.offset) / EFFECT_RANGE_Z, 0.0, 1.0))
+        level = relaxation_level(self, value)
         self._recent.append(v.astype(np.float64) / 255.0)
         self.trials += 1
         self.last_level = level
