@@ -18,34 +18,85 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def synthetic_through_the_scoring_path(
+    trial_s: float, seeds: int = 8, trials: int = 4
+) -> dict[str, float]:
+    """The same figures measured on the synthetic EEG (Muse 2016, default settings).
+
+    Per seed a 60 s block at relaxation 0.5 is the baseline; ``trials`` trials of
+    ``trial_s`` seconds at relaxation 0 and 1 are scored against it as live trials.
+    """
+    import numpy as np
+
+    from choreo.eeg.feedback import aggregate_arrays
+    from choreo.eeg.pipeline import FeedbackPipeline
+    from choreo.eeg.settings import load_eeg_settings
+    from choreo.eeg.sources.synthetic import SyntheticEEG
+
+    st = load_eeg_settings()
+    scores: dict[float, list[float]] = {0.0: [], 1.0: []}
+    levels: dict[float, list[float]] = {0.0: [], 1.0: []}
+    for seed in range(seeds):
+        block = SyntheticEEG("muse2016", seed=seed * 100, relaxation=0.5).recording(60.0)
+        pipe = FeedbackPipeline(block.info, settings=st)
+        pipe.push_windows(block.as_chunk())
+        base = pipe.calibrate(float(block.timestamps[0]), float(block.timestamps[-1]))
+        for level in scores:
+            for k in range(trials):
+                eeg = SyntheticEEG("muse2016", seed=seed * 100 + 1 + k + int(level) * 10)
+                eeg.relaxation = level
+                rec = eeg.recording(trial_s)
+                w = FeedbackPipeline(rec.info, settings=st, baseline=base).push_windows(
+                    rec.as_chunk()
+                )
+                t0, t1 = float(rec.timestamps[0]), float(rec.timestamps[-1])
+                scores[level].append(
+                    aggregate_arrays(w.t, w.z, w.frontal_accepted, t0, t1, st.feedback.trim).score
+                )
+                levels[level].append(float(np.nanmean(w.relaxation[w.frontal_accepted])))
+    sd = np.sqrt(np.mean([np.var(v, ddof=1) for v in scores.values()]))
+    return {
+        "relative_power_at_0": float(np.mean(levels[0.0])),
+        "relative_power_at_1": float(np.mean(levels[1.0])),
+        "trial_sd_z": float(sd),
+        "state_difference_z": float(np.mean(scores[1.0]) - np.mean(scores[0.0])),
+        "n_trials": int(seeds * trials),
+    }
+
+
 def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
     from choreo.eeg.sources.synthetic import SynthSettings
     from choreo.evaluation import participants as p
-    from choreo.evaluation.calibration import calibrate
+    from choreo.evaluation.calibration import MUSE_CALIBRATION, T3_ROBUST_SD_PER_SCALE, calibrate
 
     cal = calibrate(DATA / "muse-mental-state", trial_s=trial_s)
     doc = cal.to_dict()
-    # t3 noise: robust SD = 1.134 x scale.
+    doc["recorded"] = MUSE_CALIBRATION.to_dict()
     doc["participants_use"] = {
-        "noise_robust_sd_z": 1.134 * p.NOISE_SCALE_Z,
+        "noise_robust_sd_z": T3_ROBUST_SD_PER_SCALE * p.NOISE_SCALE_Z,
         "effect_range_z": p.EFFECT_RANGE_Z,
     }
     doc["synthetic_eeg_relative_power"] = list(SynthSettings().relative_power)
+    synth = synthetic_through_the_scoring_path(trial_s)
+    doc["synthetic_eeg_measured"] = synth
     print(f"trials of {trial_s:g} s, n = {cal.n_trials}")
     for state, level in cal.relaxation_by_state.items():
         print(f"relative alpha+theta, {state:<13}: {level:.3f}")
     print(
-        f"synthetic EEG relative alpha+theta at relaxation 0 / 1: "
-        f"{SynthSettings().relative_power[0]:.3f} / {SynthSettings().relative_power[1]:.3f}"
+        f"synthetic EEG relative alpha+theta at relaxation 0 / 1: set "
+        f"{SynthSettings().relative_power[0]:.3f} / {SynthSettings().relative_power[1]:.3f},"
+        f" measured {synth['relative_power_at_0']:.3f} / {synth['relative_power_at_1']:.3f}"
     )
     print(
         f"trial SD within a state: {cal.trial_sd_z:.3f} z, robust {cal.trial_robust_sd_z:.3f} z"
-        f" (participants: robust {1.134 * p.NOISE_SCALE_Z:.3f} z)"
+        f" (participants: robust {T3_ROBUST_SD_PER_SCALE * p.NOISE_SCALE_Z:.3f} z;"
+        f" synthetic EEG: {synth['trial_sd_z']:.3f} z)"
     )
     diffs = ", ".join(f"{s} {d:.3f}" for s, d in cal.state_difference_z.items())
     print(
         f"relaxed - concentrating: {diffs}; mean {cal.mean_state_difference_z:.3f} z"
-        f" (participants' effect range: {p.EFFECT_RANGE_Z:.3f} z)"
+        f" (participants' effect range: {p.EFFECT_RANGE_Z:.3f} z;"
+        f" synthetic EEG, relaxation 1 - 0: {synth['state_difference_z']:.3f} z)"
     )
     path = out or REPO / "bench" / "results" / "calibration.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from choreo.evaluation import participants as participant_models
+from choreo.evaluation.calibration import MUSE_CALIBRATION
 from choreo.evaluation.participants import BUILTIN_PARTICIPANTS, load_participant
 from choreo.evaluation.reference import (
     DEFAULT_CACHE,
@@ -263,6 +264,7 @@ def run_learning_benchmark(
                 "noise_scale_z": participant_models.NOISE_SCALE_Z,
                 "noise_df": participant_models.NOISE_DF,
                 "effect_range_z": participant_models.EFFECT_RANGE_Z,
+                "from": MUSE_CALIBRATION.to_dict(),
             },
             "reference_version": REFERENCE_VERSION,
             "checkpoint": str(

@@ -12,6 +12,13 @@ states relaxed / neutral / concentrating) are scored through the live scoring pa
   recording's mean, pooled; also robust: IQR / 1.349), z units: the participants' noise;
 - the difference between states (whole-recording score, relaxed minus concentrating,
   per subject), z units: the participants' effect range.
+
+:data:`MUSE_CALIBRATION` holds these figures as measured (``bench/bench_calibration.py``;
+the recordings are not shipped, so the figures are): it is the one place the synthetic
+EEG (:class:`choreo.eeg.sources.synthetic.SynthSettings`), the participants
+(:mod:`choreo.evaluation.participants`), the demo and the benchmark read them from.
+``tests/evaluation/test_calibration.py`` recomputes them from the recordings when they
+are there and holds this record to them.
 """
 
 from __future__ import annotations
@@ -34,6 +41,75 @@ NAME = re.compile(r"^subject(?P<subject>\w+?)-(?P<state>[a-z]+)-(?P<n>\d+)\.csv$
 BASELINE_STATE, BASELINE_SESSION = "neutral", 1
 #: Trial length used by default, s (as the live sessions' trials, ~20 s of scoring).
 DEFAULT_TRIAL_S = 20.0
+
+
+#: Robust SD (IQR / 1.349) of a Student-t variable with 3 degrees of freedom, per unit
+#: scale: its IQR is 2 x 0.7649.
+T3_ROBUST_SD_PER_SCALE = 2 * 0.7649 / 1.349
+
+
+@dataclass(frozen=True)
+class CalibrationFigures:
+    """The calibration figures as measured, and what the synthetic parts derive from them.
+
+    Attributes
+    ----------
+    relative_power
+        Mean frontal relative alpha+theta (4-12 / 1-40 Hz, 0..1) per state.
+    trial_sd_z, trial_robust_sd_z
+        Within-state trial-to-trial SD of a 20 s trial score, z (plain; IQR / 1.349).
+    n_trials
+        Trials behind the SD.
+    state_difference_z
+        Relaxed minus concentrating whole-recording score, z, mean over subjects.
+    measured
+        When and from what (for the JSON and the docs).
+    """
+
+    relative_power: dict[str, float]
+    trial_sd_z: float
+    trial_robust_sd_z: float
+    n_trials: int
+    state_difference_z: float
+    measured: str
+
+    @property
+    def synthetic_relative_power(self) -> tuple[float, float]:
+        """Synthetic EEG's relative alpha+theta at relaxation 0 and 1: concentrating, relaxed."""
+        return (self.relative_power["concentrating"], self.relative_power["relaxed"])
+
+    @property
+    def noise_scale_z(self) -> float:
+        """Scale of the participants' Student-t (3 df) trial noise, z: its robust SD is
+        the real trials' robust SD (robust, as one artefact-laden trial inflates the SD)."""
+        return self.trial_robust_sd_z / T3_ROBUST_SD_PER_SCALE
+
+    @property
+    def effect_range_z(self) -> float:
+        """The participants' effect range (best minus worst motion), z: the state difference."""
+        return self.state_difference_z
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able, with the derived figures."""
+        d = asdict(self)
+        d.update(
+            synthetic_relative_power=list(self.synthetic_relative_power),
+            noise_scale_z=self.noise_scale_z,
+            effect_range_z=self.effect_range_z,
+        )
+        return d
+
+
+#: The figures of ``../shared/data/muse-mental-state`` (12 recordings, 2 subjects, 20 s
+#: trials), as ``calibrate`` computes them (measured 2026-12-06, again 2026-12-07).
+MUSE_CALIBRATION = CalibrationFigures(
+    relative_power={"concentrating": 0.278, "neutral": 0.310, "relaxed": 0.335},
+    trial_sd_z=0.245,
+    trial_robust_sd_z=0.231,
+    n_trials=29,
+    state_difference_z=0.656,
+    measured="choreo.evaluation.calibration.calibrate on ../shared/data/muse-mental-state",
+)
 
 
 @dataclass(frozen=True)

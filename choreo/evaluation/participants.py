@@ -30,25 +30,25 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from choreo.errors import InputError
+from choreo.evaluation.calibration import MUSE_CALIBRATION
 from choreo.learning.motion_features import MotionFeatures, axis_speed_rms, motion_features
 from choreo.robot.codec import as_vector, decode_many
 from choreo.robot.config import RobotConfig, load_robot_config
 from choreo.robot.kr6 import forward_kinematics
 
-#: Scale of the Student-t trial noise, z units. Calibrated on the real scoring path
-#: (choreo.eeg.offline_scoring.score_recording) over ../shared/data/muse-mental-state:
-#: each recording scored against its subject's neutral-1 recording as baseline,
-#: cut into 20 s trials (aggregate_arrays), trial scores minus their recording's
-#: mean: n = 29, SD 0.245, robust SD (IQR/1.349) 0.231 z (15 s trials: 0.275 / 0.211).
-#: A t3 variable has robust SD 1.134 x its scale, so scale = 0.24 / 1.134 = 0.21.
-NOISE_SCALE_Z = 0.21
+#: Scale of the Student-t trial noise, z units: the real trials' within-state
+#: robust SD (choreo.evaluation.calibration.MUSE_CALIBRATION: each Muse recording
+#: scored through the live path against its subject's neutral-1 recording, cut into
+#: 20 s trials, trial scores minus their recording's mean; robust SD 0.231 z, n = 29)
+#: over a t3 variable's robust SD per unit scale (1.134): 0.204.
+NOISE_SCALE_Z = MUSE_CALIBRATION.noise_scale_z
 #: Degrees of freedom of the Student-t noise: heavy tails (an artefact-laden trial
 #: now and then) with a finite variance.
 NOISE_DF = 3.0
-#: Score difference between the most and the least relaxing motion, z units: set to
-#: the difference between the relaxed and the concentrating recordings of the same
-#: subject, scored as above (whole recordings): 0.69 (subject a), 0.63 (subject b).
-EFFECT_RANGE_Z = 0.66
+#: Score difference between the most and the least relaxing motion, z units: the
+#: difference between the relaxed and the concentrating recordings of the same
+#: subject, scored as above (whole recordings; mean of subjects a and b, 0.656).
+EFFECT_RANGE_Z = MUSE_CALIBRATION.effect_range_z
 #: Person offset: the SD of a person's overall level across seeds, z units.
 OFFSET_SD_Z = 0.2
 #: Drift: an AR(1) walk per trial (coefficient, innovation SD in z units).
@@ -326,6 +326,18 @@ class SettleParticipant(MotionParticipant):
         )
 
 
+def relaxation_level(person: Any, response_z: float) -> float:
+    """The synthetic EEG's relaxation level (0..1) for a participant's response (z).
+
+    The response's departure from the person's own level (``person.offset``, 0 when
+    it has none) over :data:`EFFECT_RANGE_Z`, clipped: the range of the motions'
+    effect maps onto relaxation 0..1, which the synthetic EEG turns into the real
+    recordings' concentrating..relaxed levels (``MUSE_CALIBRATION``).
+    """
+    offset = float(getattr(person, "offset", 0.0))
+    return float(np.clip((response_z - offset) / EFFECT_RANGE_Z, 0.0, 1.0))
+
+
 class EegCalmParticipant(CalmParticipant):
     """A :class:`CalmParticipant` whose trial score is measured on synthetic EEG.
 
@@ -372,7 +384,7 @@ class EegCalmParticipant(CalmParticipant):
         value = self.true_value(v)
         self._drift = DRIFT_AR * self._drift + float(self._rng.normal(0.0, DRIFT_STEP_Z))
         value += self._drift - HABITUATION_Z * self.habituation(v)
-        level = float(np.clip((value - self.offset) / EFFECT_RANGE_Z, 0.0, 1.0))
+        level = relaxation_level(self, value)
         self._recent.append(v.astype(np.float64) / 255.0)
         self.trials += 1
         self.last_level = level

@@ -12,8 +12,11 @@ What stands in for what:
   the real scoring path, the real learner, XDF recording, then the report.
 
 The participant sees a choreography when the bridge says ``/choreo/started``; its
-noisy response ``r`` (z units) becomes relaxation ``1 / (1 + exp(-gain r))`` until
-``/choreo/done``; between trials the relaxation is ``rest_relaxation``.
+response ``r`` (z units) becomes the EEG's relaxation level until ``/choreo/done``
+(``mapping = "calibrated"``: :func:`choreo.evaluation.participants.relaxation_level`,
+the motions' range over the real recordings' concentrating..relaxed levels; or
+``"sigmoid"``, ``1 / (1 + exp(-gain r))``); between trials the relaxation is
+``rest_relaxation``.
 
 After the session, ``participant.json`` records what the learner never sees, so the
 report can show what was learned beside the scores: per trial the participant's
@@ -89,7 +92,7 @@ class SyntheticAudience:
         """The robot starts performing ``vector``: the participant responds."""
         hab = self._habituation_z(vector)  # before respond(), which remembers this motion
         r = float(self.participant.respond(vector))
-        self.level = 1.0 / (1.0 + math.exp(-self.demo.gain * r))
+        self.level = self.level_of(r)
         self.watched.append(
             {
                 "trial": trial_id,
@@ -99,6 +102,14 @@ class SyntheticAudience:
                 "relaxation": self.level,
             }
         )
+
+    def level_of(self, response_z: float) -> float:
+        """The relaxation level (0..1) the EEG shows for response ``response_z`` (z)."""
+        if self.demo.mapping == "sigmoid":
+            return 1.0 / (1.0 + math.exp(-self.demo.gain * response_z))
+        from choreo.evaluation.participants import relaxation_level
+
+        return relaxation_level(self.participant, response_z)
 
     def _habituation_z(self, vector: np.ndarray) -> float:
         """What habituation takes off this response (z), if the participant has it; else NaN."""

@@ -173,7 +173,12 @@ class DemoSettings(StrictModel):
     eeg_seed: int = 2
     #: Relaxation level (0..1) of the synthetic EEG during baseline and rest.
     rest_relaxation: float = Field(0.5, ge=0, le=1)
-    #: The participant's response ``r`` becomes the relaxation ``1 / (1 + exp(-gain * r))``.
+    #: How the participant's response ``r`` (z) becomes the EEG's relaxation level:
+    #: "calibrated" (``choreo.evaluation.participants.relaxation_level``): its departure
+    #: from the person's own level over the calibrated effect range, so the motions'
+    #: range spans the real recordings' concentrating..relaxed levels; "sigmoid":
+    #: ``1 / (1 + exp(-gain * r))`` (before issue 20).
+    mapping: Literal["calibrated", "sigmoid"] = "calibrated"
     gain: float = Field(8.0, gt=0)
     #: Make the report at the end.
     report: bool = True

@@ -80,7 +80,8 @@ def test_score_prints_the_table_and_writes_json_plot_and_baseline(tmp_path: Path
         app, ["score", str(relaxed), "--baseline", str(base), "--json", str(out_json)]
     )
     assert res.exit_code == 0, res.output
-    assert json.loads(out_json.read_text())["summary"]["score"] > 1.0
+    # (0.45 of the range between the real concentrating and relaxed states: ~0.2 z)
+    assert json.loads(out_json.read_text())["summary"]["score"] > 0.1
 
 
 def _main(

@@ -51,6 +51,10 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
     on_disk = json.loads((tmp_path / "learning.json").read_text())
     assert on_disk["settings"]["budgets"] == [2, 4]
     assert on_disk["settings"]["reference_version"] == REFERENCE_VERSION
+    # The participants' noise and effect, and the record they come from.
+    cal = on_disk["settings"]["participant_calibration"]
+    assert cal["effect_range_z"] == cal["from"]["effect_range_z"] == 0.656
+    assert cal["noise_scale_z"] == pytest.approx(cal["from"]["noise_scale_z"])
     assert (tmp_path / "learning.png").stat().st_size > 10_000
     ref = on_disk["references"][0]
     assert {"random_median", "optimum_value", "optimum_vector"} <= set(ref)

@@ -7,9 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from choreo.eeg.sources.synthetic import SynthSettings
 from choreo.errors import InputError
 from choreo.evaluation import participants
-from choreo.evaluation.calibration import calibrate, labelled_recordings, trial_scores
+from choreo.evaluation.calibration import (
+    MUSE_CALIBRATION,
+    T3_ROBUST_SD_PER_SCALE,
+    calibrate,
+    labelled_recordings,
+    trial_scores,
+)
 
 
 def test_trial_scores_cut_consecutive_trials() -> None:
@@ -43,9 +50,33 @@ def test_calibration_matches_what_the_participants_use(muse_dir: Path) -> None:
     assert 0.2 < cal.trial_robust_sd_z < 0.3
     assert set(cal.state_difference_z) == {"a", "b"}
     assert all(0.5 < d < 0.8 for d in cal.state_difference_z.values())
-    # The participants' noise (t3: robust SD 1.134 x scale) and effect range are these.
-    noise_robust_sd = 1.134 * participants.NOISE_SCALE_Z
-    assert abs(noise_robust_sd - cal.trial_robust_sd_z) < 0.02
-    assert abs(participants.EFFECT_RANGE_Z - cal.mean_state_difference_z) < 0.02
+    # The recorded figures (what the synthetic parts read) are these, to their 3 decimals.
+    rec = MUSE_CALIBRATION
+    for state, level in levels.items():
+        assert rec.relative_power[state] == pytest.approx(level, abs=6e-4)
+    assert rec.trial_sd_z == pytest.approx(cal.trial_sd_z, abs=6e-4)
+    assert rec.trial_robust_sd_z == pytest.approx(cal.trial_robust_sd_z, abs=6e-4)
+    assert rec.n_trials == cal.n_trials
+    assert rec.state_difference_z == pytest.approx(cal.mean_state_difference_z, abs=6e-4)
     doc = cal.to_dict()
     assert doc["mean_state_difference_z"] == pytest.approx(cal.mean_state_difference_z)
+
+
+def test_the_synthetic_parts_read_the_recorded_figures() -> None:
+    rec = MUSE_CALIBRATION
+    # Participants: t3 noise whose robust SD is the real trials' one; the state difference.
+    noise_robust_sd = participants.NOISE_SCALE_Z * T3_ROBUST_SD_PER_SCALE
+    assert noise_robust_sd == pytest.approx(rec.trial_robust_sd_z, rel=1e-12)
+    effect = participants.EFFECT_RANGE_Z
+    assert effect == rec.state_difference_z
+    # Synthetic EEG: relaxation 0 and 1 are the concentrating and relaxed levels.
+    assert SynthSettings().relative_power == (
+        rec.relative_power["concentrating"],
+        rec.relative_power["relaxed"],
+    )
+    # t3's IQR is 1.5298 x its scale.
+    from scipy.stats import t
+
+    per_scale = T3_ROBUST_SD_PER_SCALE
+    assert per_scale == pytest.approx((t.ppf(0.75, 3) - t.ppf(0.25, 3)) / 1.349, rel=1e-4)
+    assert rec.to_dict()["noise_scale_z"] == pytest.approx(0.2037, abs=1e-4)

@@ -57,9 +57,23 @@ def test_audience_records_habituation_before_the_response(unique_name: str) -> N
         assert first["habituation_z"] == 0.0
         assert second["habituation_z"] == pytest.approx(participants.HABITUATION_Z)
         assert first["true_value"] == second["true_value"]
-        # The relaxation is the logistic of the response, as the module says.
+        # The relaxation is the response's departure from the person's level over the
+        # calibrated effect range (the motions' range spans relaxation 0..1), as the
+        # module says (this still, flat motion relaxes nobody: clipped at 0).
+        person = audience.participant
         r = second["response_z"]
-        assert second["relaxation"] == pytest.approx(1 / (1 + math.exp(-demo.gain * r)))
+        level = (r - person.offset) / participants.EFFECT_RANGE_Z
+        assert second["relaxation"] == pytest.approx(min(max(level, 0.0), 1.0))
+        half = person.offset + participants.EFFECT_RANGE_Z / 2
+        assert audience.level_of(half) == pytest.approx(0.5)
+        assert audience.level_of(person.offset + 2.0) == 1.0
+        sigmoid = SyntheticAudience(
+            demo.model_copy(update={"mapping": "sigmoid"}), unique_name + "s"
+        )
+        try:
+            assert sigmoid.level_of(r) == pytest.approx(1 / (1 + math.exp(-demo.gain * r)))
+        finally:
+            sigmoid.stop()
         assert audience.level == second["relaxation"]
         audience.on_trial_end(2)
         assert audience.level == demo.rest_relaxation

@@ -2,12 +2,14 @@
 
 The signal of each channel is a sum of
 
-- a 1/f ("pink") background: unit-variance AR(1) processes with corner
-  frequencies spaced by octaves, whose Lorentzian spectra add up to 1/f
-  between 0.5 and 64 Hz;
+- a 1/f^a background: AR(1) processes with corner frequencies spaced by
+  octaves, whose Lorentzian spectra, weighted by corner^(1 - a), add up to
+  about 1/f^a between 0.5 and 64 Hz;
 - alpha (10 Hz) and theta (6 Hz) rhythms: resonant AR(2) processes
   (about 1.5 Hz wide, so they wax and wane like real rhythms) whose
-  amplitude rises with the relaxation level, most on frontal channels;
+  power rises with the relaxation level, most on frontal channels, so that the
+  frontal relative alpha+theta power spans the levels of real recordings
+  (:data:`choreo.evaluation.calibration.MUSE_CALIBRATION`);
 - blinks on frontal channels (Poisson arrivals, 0.3 s bumps of 100-250 uV);
 - muscle bursts on temporal channels (broadband white noise, 0.3-1.5 s);
 - line noise (50 or 60 Hz) and, on unused inputs (Muse's Right AUX), strong
@@ -29,6 +31,7 @@ from scipy.signal import lfilter
 
 from choreo.eeg.devices import DeviceProfile, channel_indices, load_device
 from choreo.eeg.stream import MICROVOLTS, Chunk, FloatArray, Recording, SourceBase, StreamInfo
+from choreo.evaluation.calibration import MUSE_CALIBRATION
 
 Relaxation = float | Callable[[float], float]
 
@@ -40,20 +43,25 @@ DEFAULT_SFREQ = 250.0
 class SynthSettings:
     """Amplitudes (uV RMS unless said otherwise) and rates of the synthetic EEG.
 
-    ``alpha_uv`` and ``theta_uv`` are the frontal rhythm amplitudes at
-    relaxation 1. Below 1 the rhythm power follows the level so that the
-    frontal relative alpha+theta power (4-12 Hz over 1-40 Hz) moves about
-    linearly across ``relative_power`` (at relaxation 0 and 1): the pink
-    background alone puts about ``pink_share`` of its 1-40 Hz power in 4-12 Hz.
+    The frontal rhythm power follows the relaxation level so that the expected
+    frontal relative alpha+theta power (4-12 Hz over 1-40 Hz, from the exact spectra
+    of the background and the rhythms) moves linearly across ``relative_power`` (at
+    relaxation 0 and 1). By default those are the real Muse recordings' concentrating
+    and relaxed levels (:data:`choreo.evaluation.calibration.MUSE_CALIBRATION`).
+    ``alpha_uv`` : ``theta_uv`` is the ratio of the two rhythms' amplitudes (their
+    size follows from ``relative_power``). ``background_exponent`` is the slope of the
+    background spectrum (1/f^a; 2 puts 25 % of its 1-40 Hz power in 4-12 Hz, below
+    the concentrating level, so every level is reachable).
     """
 
     background_uv: float = 6.0
+    background_exponent: float = 2.0
     alpha_hz: float = 10.0
     theta_hz: float = 6.0
     alpha_uv: float = 9.0
     theta_uv: float = 6.0
-    relative_power: tuple[float, float] = (0.32, 0.75)
-    pink_share: float = 0.3
+    rhythm_bandwidth_hz: float = 1.5
+    relative_power: tuple[float, float] = MUSE_CALIBRATION.synthetic_relative_power
     other_channel_gain: float = 0.6  # rhythm amplitude on non-frontal channels
     blink_rate_hz: float = 0.1
     blink_uv: tuple[float, float] = (100.0, 250.0)
@@ -72,6 +80,28 @@ def _ar2(freq: float, bandwidth: float, sfreq: float) -> tuple[np.ndarray, float
     a1, a2 = 2 * r * np.cos(2 * np.pi * freq / sfreq), -(r**2)
     var = (1 - a2) / ((1 + a2) * ((1 - a2) ** 2 - a1**2))
     return np.array([1.0, -a1, -a2]), float(1 / np.sqrt(var))
+
+
+#: Bands of the relaxation index, Hz: alpha+theta over the total (as choreo/configs/eeg.toml).
+BAND_HZ, TOTAL_HZ = (4.0, 12.0), (1.0, 40.0)
+
+
+def _band_shares(
+    denominators: list[np.ndarray], gains: list[float], sfreq: float
+) -> tuple[float, float]:
+    """Power of a sum of independent filtered white noises in 4-12 Hz and in 1-40 Hz.
+
+    Each filter is ``gain / denominator(z)`` (one-sided PSD up to a common factor),
+    integrated on a 0.01 Hz grid.
+    """
+    f = np.arange(0.005, sfreq / 2, 0.01)
+    z = np.exp(-2j * np.pi * f / sfreq)
+    psd = np.zeros_like(f)
+    for a, g in zip(denominators, gains, strict=True):
+        psd += g**2 / np.abs(np.polyval(a[::-1], z)) ** 2
+    band = psd[(f >= BAND_HZ[0]) & (f < BAND_HZ[1])].sum()
+    total = psd[(f >= TOTAL_HZ[0]) & (f < TOTAL_HZ[1])].sum()
+    return float(band), float(total)
 
 
 class SyntheticEEG(SourceBase):
@@ -142,13 +172,27 @@ class SyntheticEEG(SourceBase):
         names = ("pink", "alpha", "theta", "blink", "muscle", "burst", "unused", "line")
         streams = (np.random.default_rng(c) for c in root.spawn(len(names)))
         self._rng = dict(zip(names, streams, strict=True))
-        # Pink background: corners 0.5, 1, 2, ... 64 Hz (below Nyquist).
-        corners = [f for f in 0.5 * 2.0 ** np.arange(8) if f < self.sfreq / 2]
+        # Background: corners 0.5, 1, 2, ... 64 Hz (below Nyquist), variance weighted by
+        # corner^(1 - a) so that the sum falls as 1/f^a; RMS background_uv in all.
+        corners = np.array([f for f in 0.5 * 2.0 ** np.arange(8) if f < self.sfreq / 2])
+        weights = corners ** (1.0 - s.background_exponent)
         self._pink_r = [float(np.exp(-2 * np.pi * f / self.sfreq)) for f in corners]
         self._pink_zi = [np.zeros((1, n_ch)) for _ in corners]
-        self._pink_gain = s.background_uv / np.sqrt(len(corners))
-        self._alpha_a, self._alpha_g = _ar2(s.alpha_hz, 1.5, self.sfreq)
-        self._theta_a, self._theta_g = _ar2(s.theta_hz, 1.5, self.sfreq)
+        self._pink_gain = [float(g) for g in s.background_uv * np.sqrt(weights / weights.sum())]
+        self._alpha_a, self._alpha_g = _ar2(s.alpha_hz, s.rhythm_bandwidth_hz, self.sfreq)
+        self._theta_a, self._theta_g = _ar2(s.theta_hz, s.rhythm_bandwidth_hz, self.sfreq)
+        # Expected power of the background and of the rhythms (at alpha_uv, theta_uv)
+        # in 4-12 Hz and 1-40 Hz: what _rhythm_shape solves the level's power from.
+        self._background_power = _band_shares(
+            [np.array([1.0, -r]) for r in self._pink_r],
+            [g * np.sqrt(1 - r * r) for g, r in zip(self._pink_gain, self._pink_r, strict=True)],
+            self.sfreq,
+        )
+        self._rhythm_power = _band_shares(
+            [self._alpha_a, self._theta_a],
+            [s.alpha_uv * self._alpha_g, s.theta_uv * self._theta_g],
+            self.sfreq,
+        )
         self._alpha_zi = np.zeros((2, n_ch))
         self._theta_zi = np.zeros((2, n_ch))
         self._line_phase = float(self._rng["line"].uniform(0, 2 * np.pi))
@@ -193,19 +237,20 @@ class SyntheticEEG(SourceBase):
         return self._grid_cache[k]
 
     def _rhythm_shape(self, level: FloatArray) -> FloatArray:
-        """Rhythm amplitude relative to relaxation 1, for relaxation ``level`` (0..1).
+        """Rhythm amplitude relative to ``alpha_uv``/``theta_uv``, for ``level`` (0..1).
 
-        With background power B in 1-40 Hz, of which a share c lies in 4-12 Hz,
-        rhythm power P gives relative power (cB + P) / (B + P); solving for the
-        target share r gives P / B = (r - c) / (1 - r).
+        With background power B_in in 4-12 Hz and B in 1-40 Hz, and the rhythms'
+        R_in and R at unit amplitude, rhythm power k gives relative power
+        (B_in + k R_in) / (B + k R); solving for the target share r (linear in the
+        level across ``relative_power``) gives k = (r B - B_in) / (R_in - r R).
+        A target below the background's own share gives no rhythm.
         """
-        s = self.settings
-        c = s.pink_share
-        r0, r1 = s.relative_power
-        r = r0 + (r1 - r0) * level
-        q = np.maximum(r - c, 1e-3) / (1 - r)
-        q1 = max(r1 - c, 1e-3) / (1 - r1)
-        return np.sqrt(q / q1)
+        r0, r1 = self.settings.relative_power
+        r = r0 + (r1 - r0) * np.asarray(level, dtype=np.float64)
+        b_in, b = self._background_power
+        q_in, q = self._rhythm_power
+        k = np.maximum(r * b - b_in, 0.0) / np.maximum(q_in - r * q, 1e-12)
+        return np.asarray(np.sqrt(k))
 
     def _arrival(self, kind: str, rate: float, after: int) -> int:
         if rate <= 0:
@@ -258,8 +303,7 @@ class SyntheticEEG(SourceBase):
             y, self._pink_zi[k] = lfilter(
                 [np.sqrt(1 - r * r)], [1.0, -r], white[:, k], 0, self._pink_zi[k]
             )
-            x += y
-        x *= self._pink_gain
+            x += self._pink_gain[k] * y
         # Rhythms, amplitude following the relaxation level (see _levels).
         level = self._levels(start, n)
         gain = self._rhythm_shape(level)[:, None] * self._rhythm_gain
