@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from choreo.eeg.sources.outlet import SenderClock
 
 
+#: What ``replay`` and ``synth`` stamp their samples with (see ``PacedPublisher``).
+ClockOption = Annotated[
+    str,
+    typer.Option(help="Stamp samples with the LSL clock or Unix time (lsl|unix; muselsl: unix)."),
+]
+ClockOffsetOption = Annotated[
+    float, typer.Option(help="Add this many seconds to every stamp (a clock of its own).")
+]
+
+
 def _clock(value: str) -> SenderClock:
     if value not in ("lsl", "unix"):
         raise InputError(f"--clock must be 'lsl' or 'unix' (got {value!r})")
@@ -31,15 +41,8 @@ def replay(
     name: Annotated[str | None, typer.Option(help="LSL stream name.")] = None,
     source_id: Annotated[str | None, typer.Option(help="LSL source_id.")] = None,
     device: Annotated[str | None, typer.Option(help="Device profile name or TOML path.")] = None,
-    clock: Annotated[
-        str,
-        typer.Option(
-            help="Stamp samples with the LSL clock or Unix time (lsl|unix; muselsl: unix)."
-        ),
-    ] = "lsl",
-    clock_offset: Annotated[
-        float, typer.Option(help="Add this many seconds to every stamp (a clock of its own).")
-    ] = 0.0,
+    clock: ClockOption = "lsl",
+    clock_offset: ClockOffsetOption = 0.0,
 ) -> None:
     """Publish a recording as a live LSL EEG stream, with its labels, rate and units."""
     from choreo.eeg.sources.console import serve_replay
@@ -71,15 +74,8 @@ def synth(
         typer.Option(help="Swing the relaxation between 0 and 1 with this period (s)."),
     ] = None,
     line_hz: Annotated[float, typer.Option(help="Mains frequency: 50 or 60 Hz.")] = 50.0,
-    clock: Annotated[
-        str,
-        typer.Option(
-            help="Stamp samples with the LSL clock or Unix time (lsl|unix; muselsl: unix)."
-        ),
-    ] = "lsl",
-    clock_offset: Annotated[
-        float, typer.Option(help="Add this many seconds to every stamp (a clock of its own).")
-    ] = 0.0,
+    clock: ClockOption = "lsl",
+    clock_offset: ClockOffsetOption = 0.0,
 ) -> None:
     """Publish synthetic EEG for a device on LSL in real time, until Ctrl-C."""
     from choreo.eeg.sources.console import serve_synthetic
