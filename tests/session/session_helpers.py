@@ -7,7 +7,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from choreo.resources import model_dir
 from choreo.session.demo import free_udp_port
@@ -226,3 +229,29 @@ class AccOutlet:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(2)
+
+
+# -- fixtures (registered by tests/session/conftest.py and tests/dashboard/conftest.py) --
+
+
+@pytest.fixture
+def bridge_process() -> Iterator[Callable[..., BridgeProcess]]:
+    """Start bridges with ``bridge_process(speed, extra_args)``; all stopped at teardown."""
+    started: list[BridgeProcess] = []
+
+    def make(speed: float = 40.0, extra: list[str] | None = None) -> BridgeProcess:
+        b = BridgeProcess(speed, extra)
+        started.append(b)
+        return b
+
+    yield make
+    for b in started:
+        b.close()
+
+
+@pytest.fixture
+def eeg(unique_name: str) -> Iterator[PausableEEG]:
+    """Synthetic EEG published over LSL under a unique name."""
+    e = PausableEEG(unique_name)
+    yield e
+    e.close()
