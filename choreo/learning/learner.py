@@ -33,7 +33,8 @@ heavy-tailed, so the learner spends compute to save evaluations:
    people relax. The space-filling points still follow: with only alike, good
    choreographies scored the model learns little of what this person dislikes.
 4. **Recommendation** (:meth:`Learner.recommend`): the scored choreography with the
-   highest *posterior mean*, not the best noisy observation; every ``revisit_every``-th
+   highest *posterior mean* less ``recommend_sd_penalty`` posterior SDs (a lower
+   confidence bound), not the best noisy observation; every ``revisit_every``-th
    proposal shows it again, since a second score is what tells a good choreography
    from a lucky one.
 
@@ -297,7 +298,8 @@ class Learner:
         self._rejected.add(v.tobytes())
 
     def recommend(self) -> np.ndarray:
-        """The choreography believed best: the highest posterior mean among those scored."""
+        """The choreography believed best: among those scored, the highest posterior mean
+        less ``recommend_sd_penalty`` posterior SDs (so it stays put on one lucky score)."""
         if self.n_observations == 0:
             with limited_threads(1):
                 vector, _ = self._first_valid(
@@ -331,8 +333,8 @@ class Learner:
     def _recommended_index(self) -> int:
         if self.n_observations < 3:
             return int(np.argmax(self.scores))
-        mean, _ = self.gp.predict(self._observed_inputs())
-        return int(np.argmax(mean))
+        mean, sd = self.gp.predict(self._observed_inputs())
+        return int(np.argmax(mean - self.settings.recommend_sd_penalty * sd))
 
     # -- internals -----------------------------------------------------------------
     def _refit(self) -> None:

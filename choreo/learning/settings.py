@@ -80,6 +80,10 @@ class LearnerSettings(StrictModel):
     #: recommendation again: a second score of the choreography believed best tells a
     #: good one from a lucky one. None: never.
     revisit_every: int | None = Field(8, ge=2)
+    #: The recommendation is the scored choreography of highest posterior mean minus
+    #: this many posterior SDs (rank-normal score units): one lucky score does not
+    #: displace a choreography scored well twice. 0: the highest posterior mean.
+    recommend_sd_penalty: float = Field(2.0, ge=0.0)
     #: Search also over global motion edits of the decoded choreography (per-axis
     #: amplitude about the mean pose, per-axis offset of the mean pose, tempo), so the
     #: learner can leave the generator's manifold along amplitude, pose and speed.
@@ -98,6 +102,7 @@ LEGACY_SETTINGS: dict[str, Any] = {
     "surrogate": "latent",
     "revisit_every": None,
     "lengthscales": "group",
+    "recommend_sd_penalty": 0.0,
 }
 
 

@@ -203,7 +203,9 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
     from safetensors import safe_open
     from safetensors.numpy import save_file
 
-    then = LearnerSettings(edits=False, surrogate="latent", revisit_every=None)
+    then = LearnerSettings(
+        edits=False, surrogate="latent", revisit_every=None, recommend_sd_penalty=0.0
+    )
     plain = Learner(generator, seed=5, settings=then)
     _run(plain, 6)
     plain.save(tmp_path / "new.safetensors")
@@ -214,6 +216,7 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
     for key in ("edits", "edit_amplitude", "edit_offset", "edit_tempo", "surrogate"):
         meta["settings"].pop(key)
     meta["settings"].pop("revisit_every")
+    meta["settings"].pop("recommend_sd_penalty")
     save_file(
         arrays, str(tmp_path / "old.safetensors"), metadata={"choreo-learner": json.dumps(meta)}
     )
@@ -221,6 +224,22 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
     assert old.settings == then
     assert old.space_dim == generator.latent_dim
     np.testing.assert_array_equal(old.propose(), plain.propose())
+
+
+@pytest.mark.parametrize("penalty", [0.0, 2.0])
+def test_the_recommendation_is_the_highest_lower_bound_among_the_scored(
+    generator: Generator, penalty: float
+) -> None:
+    """Among the scored choreographies, the highest posterior mean less ``penalty`` SDs;
+    with a penalty, a choreography scored three times outranks its one-score rivals."""
+    learner = Learner(generator, seed=2, settings=LearnerSettings(recommend_sd_penalty=penalty))
+    _run(learner, 10)
+    mean, sd = learner.predict(learner.vectors)
+    expected = learner.vectors[int(np.argmax(mean - penalty * sd))]
+    np.testing.assert_array_equal(learner.recommend(), expected)
+    if penalty:
+        _, sd_rec = learner.predict(learner.recommend())
+        assert sd_rec[0] <= np.median(sd)
 
 
 def test_every_revisit_th_proposal_shows_the_recommendation_again(generator: Generator) -> None:
