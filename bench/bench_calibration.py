@@ -13,13 +13,14 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
 def synthetic_through_the_scoring_path(
-    trial_s: float, seeds: int = 8, trials: int = 4
+    trial_s: float, seeds: int = 8, trials: int = 4, settings: Any = None
 ) -> dict[str, float]:
     """The same figures measured on the synthetic EEG (Muse 2016, default settings).
 
@@ -36,14 +37,18 @@ def synthetic_through_the_scoring_path(
     st = load_eeg_settings()
     scores: dict[float, list[float]] = {0.0: [], 1.0: []}
     levels: dict[float, list[float]] = {0.0: [], 1.0: []}
+    window_sd: list[float] = []
+    channel_sd: list[float] = []
     for seed in range(seeds):
-        block = SyntheticEEG("muse2016", seed=seed * 100, relaxation=0.5).recording(60.0)
+        block = SyntheticEEG("muse2016", seed * 100, 0.5, settings).recording(60.0)
         pipe = FeedbackPipeline(block.info, settings=st)
-        pipe.push_windows(block.as_chunk())
+        bw = pipe.push_windows(block.as_chunk())
         base = pipe.calibrate(float(block.timestamps[0]), float(block.timestamps[-1]))
+        window_sd.append(float(np.std(bw.relaxation[bw.frontal_accepted], ddof=1)))
+        channel_sd.append(float(np.mean(base.std)))
         for level in scores:
             for k in range(trials):
-                eeg = SyntheticEEG("muse2016", seed=seed * 100 + 1 + k + int(level) * 10)
+                eeg = SyntheticEEG("muse2016", seed * 100 + 1 + k + int(level) * 10, 0.5, settings)
                 eeg.relaxation = level
                 rec = eeg.recording(trial_s)
                 w = FeedbackPipeline(rec.info, settings=st, baseline=base).push_windows(
@@ -61,6 +66,8 @@ def synthetic_through_the_scoring_path(
         "trial_sd_z": float(sd),
         "state_difference_z": float(np.mean(scores[1.0]) - np.mean(scores[0.0])),
         "n_trials": int(seeds * trials),
+        "window_sd": float(np.mean(window_sd)),
+        "channel_window_sd": float(np.mean(channel_sd)),
     }
 
 

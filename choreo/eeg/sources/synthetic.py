@@ -56,12 +56,14 @@ class SynthSettings:
 
     background_uv: float = 6.0
     background_exponent: float = 2.0
+    floor_share: float = 0.0  # white floor's variance, share of background_uv**2
     alpha_hz: float = 10.0
     theta_hz: float = 6.0
     alpha_uv: float = 9.0
     theta_uv: float = 6.0
     rhythm_bandwidth_hz: float = 1.5
     relative_power: tuple[float, float] = MUSE_CALIBRATION.synthetic_relative_power
+    windowed_shortfall: tuple[float, float] = (0.0, 0.0)
     other_channel_gain: float = 0.6  # rhythm amplitude on non-frontal channels
     blink_rate_hz: float = 0.1
     blink_uv: tuple[float, float] = (100.0, 250.0)
@@ -169,7 +171,8 @@ class SyntheticEEG(SourceBase):
         self._n = 0  # samples generated so far
 
         root = np.random.SeedSequence(seed)
-        names = ("pink", "alpha", "theta", "blink", "muscle", "burst", "unused", "line")
+        # "floor" last: spawned children are numbered in order, so the others keep their streams.
+        names = ("pink", "alpha", "theta", "blink", "muscle", "burst", "unused", "line", "floor")
         streams = (np.random.default_rng(c) for c in root.spawn(len(names)))
         self._rng = dict(zip(names, streams, strict=True))
         # Background: corners 0.5, 1, 2, ... 64 Hz (below Nyquist), variance weighted by
@@ -183,9 +186,12 @@ class SyntheticEEG(SourceBase):
         self._theta_a, self._theta_g = _ar2(s.theta_hz, s.rhythm_bandwidth_hz, self.sfreq)
         # Expected power of the background and of the rhythms (at alpha_uv, theta_uv)
         # in 4-12 Hz and 1-40 Hz: what _rhythm_shape solves the level's power from.
+        # The white floor is a filter of denominator 1 (a flat spectrum).
+        self._floor_uv = s.background_uv * float(np.sqrt(s.floor_share))
         self._background_power = _band_shares(
-            [np.array([1.0, -r]) for r in self._pink_r],
-            [g * np.sqrt(1 - r * r) for g, r in zip(self._pink_gain, self._pink_r, strict=True)],
+            [np.array([1.0, -r]) for r in self._pink_r] + [np.array([1.0])],
+            [g * np.sqrt(1 - r * r) for g, r in zip(self._pink_gain, self._pink_r, strict=True)]
+            + [self._floor_uv],
             self.sfreq,
         )
         self._rhythm_power = _band_shares(
@@ -245,7 +251,8 @@ class SyntheticEEG(SourceBase):
         level across ``relative_power``) gives k = (r B - B_in) / (R_in - r R).
         A target below the background's own share gives no rhythm.
         """
-        r0, r1 = self.settings.relative_power
+        (r0, r1), (d0, d1) = self.settings.relative_power, self.settings.windowed_shortfall
+        r0, r1 = r0 + d0, r1 + d1
         r = r0 + (r1 - r0) * np.asarray(level, dtype=np.float64)
         b_in, b = self._background_power
         q_in, q = self._rhythm_power
@@ -304,6 +311,8 @@ class SyntheticEEG(SourceBase):
                 [np.sqrt(1 - r * r)], [1.0, -r], white[:, k], 0, self._pink_zi[k]
             )
             x += self._pink_gain[k] * y
+        if self._floor_uv > 0:
+            x += self._floor_uv * self._rng["floor"].standard_normal((n, n_ch))
         # Rhythms, amplitude following the relaxation level (see _levels).
         level = self._levels(start, n)
         gain = self._rhythm_shape(level)[:, None] * self._rhythm_gain
