@@ -20,7 +20,7 @@ DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" / "data"
 
 
 def synthetic_through_the_scoring_path(
-    trial_s: float, seeds: int = 8, trials: int = 4, settings: Any = None
+    trial_s: float, seeds: int = 24, trials: int = 4, settings: Any = None
 ) -> dict[str, float]:
     """The same figures measured on the synthetic EEG (Muse 2016, default settings).
 
