@@ -3,7 +3,8 @@
 Scores every recording through the live scoring path (:mod:`choreo.evaluation.calibration`)
 and prints, per state, the frontal relative alpha+theta; the trial-to-trial SD of a trial
 score within one state; the difference between relaxed and concentrating; beside each,
-the figure choreo's synthetic participants use (the anchor). Writes
+the figure choreo's synthetic participants use (the anchor), and the synthetic EEG measured
+through the same path; the 2 s windows' SD (real vs synthetic). Writes
 bench/results/calibration.json.
 """
 
@@ -26,6 +27,9 @@ def synthetic_through_the_scoring_path(
 
     Per seed a 60 s block at relaxation 0.5 is the baseline; ``trials`` trials of
     ``trial_s`` seconds at relaxation 0 and 1 are scored against it as live trials.
+    ``window_sd`` is the SD of the baseline block's 2 s windows' frontal relative
+    alpha+theta (frontal mean), ``channel_window_sd`` one channel's (the baseline's std),
+    both averaged over seeds; ``settings`` are :class:`SynthSettings` (default: default).
     """
     import numpy as np
 
@@ -71,6 +75,39 @@ def synthetic_through_the_scoring_path(
     }
 
 
+def real_window_sd(data_dir: Path) -> dict[str, float]:
+    """Window SD of the real recordings' frontal relative alpha+theta (2 s windows).
+
+    Each recording is scored by ``score_recording`` (its first 20 s as the baseline; the
+    windows do not depend on it). ``window_sd``: SD over a recording's accepted windows
+    of the frontal mean (what a window's relaxation index is), averaged over recordings;
+    ``channel_window_sd``: SD of one channel's windows, averaged over the frontal
+    channels of the neutral-1 recordings (what a baseline's std is, and the z divides by).
+    """
+    import numpy as np
+
+    from choreo.eeg.offline_scoring import score_recording
+    from choreo.evaluation.calibration import (
+        BASELINE_SESSION,
+        BASELINE_STATE,
+        labelled_recordings,
+    )
+
+    window_sd, channel_sd = [], []
+    for path, _subject, state, n in labelled_recordings(data_dir):
+        r = score_recording(path)
+        w = r.windows
+        window_sd.append(float(np.std(w.relaxation[w.frontal_accepted], ddof=1)))
+        if (state, n) == (BASELINE_STATE, BASELINE_SESSION):
+            fp = [r.ch_names.index(c) for c in r.frontal_names]
+            ri = w.rel_alpha[:, fp] + w.rel_theta[:, fp]
+            for i in range(len(fp)):
+                vals = ri[w.accepted[:, fp[i]], i]
+                if vals.size > 1:
+                    channel_sd.append(float(np.std(vals, ddof=1)))
+    return {"window_sd": float(np.mean(window_sd)), "channel_window_sd": float(np.mean(channel_sd))}
+
+
 def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
     from choreo.eeg.sources.synthetic import SynthSettings
     from choreo.evaluation import participants as p
@@ -86,6 +123,8 @@ def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
     doc["synthetic_eeg_relative_power"] = list(SynthSettings().relative_power)
     synth = synthetic_through_the_scoring_path(trial_s)
     doc["synthetic_eeg_measured"] = synth
+    real_sd = real_window_sd(DATA / "muse-mental-state")
+    doc["real_window_sd"] = real_sd
     print(f"trials of {trial_s:g} s, n = {cal.n_trials}")
     for state, level in cal.relaxation_by_state.items():
         print(f"relative alpha+theta, {state:<13}: {level:.3f}")
@@ -104,6 +143,11 @@ def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
         f"relaxed - concentrating: {diffs}; mean {cal.mean_state_difference_z:.3f} z"
         f" (participants' effect range: {p.EFFECT_RANGE_Z:.3f} z;"
         f" synthetic EEG, relaxation 1 - 0: {synth['state_difference_z']:.3f} z)"
+    )
+    print(
+        f"2 s window SD of the frontal relative alpha+theta: frontal mean {real_sd['window_sd']:.3f}"
+        f" (synthetic EEG at 0.5: {synth['window_sd']:.3f}), one channel"
+        f" {real_sd['channel_window_sd']:.3f} (synthetic: {synth['channel_window_sd']:.3f})"
     )
     path = out or REPO / "bench" / "results" / "calibration.json"
     path.parent.mkdir(parents=True, exist_ok=True)
