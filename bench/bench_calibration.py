@@ -105,7 +105,10 @@ def real_window_sd(data_dir: Path) -> dict[str, float]:
                 vals = ri[w.accepted[:, fp[i]], i]
                 if vals.size > 1:
                     channel_sd.append(float(np.std(vals, ddof=1)))
-    return {"window_sd": float(np.mean(window_sd)), "channel_window_sd": float(np.mean(channel_sd))}
+    return {
+        "window_sd": float(np.mean(window_sd)),
+        "channel_window_sd": float(np.mean(channel_sd)),
+    }
 
 
 def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
@@ -145,7 +148,8 @@ def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
         f" synthetic EEG, relaxation 1 - 0: {synth['state_difference_z']:.3f} z)"
     )
     print(
-        f"2 s window SD of the frontal relative alpha+theta: frontal mean {real_sd['window_sd']:.3f}"
+        "2 s window SD of the frontal relative alpha+theta: frontal mean"
+        f" {real_sd['window_sd']:.3f}"
         f" (synthetic EEG at 0.5: {synth['window_sd']:.3f}), one channel"
         f" {real_sd['channel_window_sd']:.3f} (synthetic: {synth['channel_window_sd']:.3f})"
     )
