@@ -132,9 +132,9 @@ def _scored_level(level: float, seeds: range, settings: SynthSettings | None = N
 
     measured = []
     for seed in seeds:
-        rec = SyntheticEEG("muse2016", seed=seed, relaxation=level, settings=settings)
-        r = rec.recording(60.0)
-        w = FeedbackPipeline(r.info).push_windows(r.as_chunk())
+        src = SyntheticEEG("muse2016", seed=seed, relaxation=level, settings=settings)
+        rec = src.recording(60.0)
+        w = FeedbackPipeline(rec.info).push_windows(rec.as_chunk())
         measured.append(np.nanmean(w.relaxation[w.frontal_accepted]))
     return float(np.mean(measured))
 
