@@ -14,65 +14,9 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CHOREO_SHARED_DATA", REPO.parent / "shared" / "data"))
-
-
-def synthetic_through_the_scoring_path(
-    trial_s: float, seeds: int = 24, trials: int = 4, settings: Any = None
-) -> dict[str, float]:
-    """The same figures measured on the synthetic EEG (Muse 2016, default settings).
-
-    Per seed a 60 s block at relaxation 0.5 is the baseline; ``trials`` trials of
-    ``trial_s`` seconds at relaxation 0 and 1 are scored against it as live trials.
-    ``window_sd`` is the SD of the baseline block's 2 s windows' frontal relative
-    alpha+theta (frontal mean), ``channel_window_sd`` one channel's (the baseline's std),
-    both averaged over seeds; ``settings`` are :class:`SynthSettings` (default: default).
-    """
-    import numpy as np
-
-    from choreo.eeg.feedback import aggregate_arrays
-    from choreo.eeg.pipeline import FeedbackPipeline
-    from choreo.eeg.settings import load_eeg_settings
-    from choreo.eeg.sources.synthetic import SyntheticEEG
-
-    st = load_eeg_settings()
-    scores: dict[float, list[float]] = {0.0: [], 1.0: []}
-    levels: dict[float, list[float]] = {0.0: [], 1.0: []}
-    window_sd: list[float] = []
-    channel_sd: list[float] = []
-    for seed in range(seeds):
-        block = SyntheticEEG("muse2016", seed * 100, 0.5, settings).recording(60.0)
-        pipe = FeedbackPipeline(block.info, settings=st)
-        bw = pipe.push_windows(block.as_chunk())
-        base = pipe.calibrate(float(block.timestamps[0]), float(block.timestamps[-1]))
-        window_sd.append(float(np.std(bw.relaxation[bw.frontal_accepted], ddof=1)))
-        channel_sd.append(float(np.mean(base.std)))
-        for level in scores:
-            for k in range(trials):
-                eeg = SyntheticEEG("muse2016", seed * 100 + 1 + k + int(level) * 10, 0.5, settings)
-                eeg.relaxation = level
-                rec = eeg.recording(trial_s)
-                w = FeedbackPipeline(rec.info, settings=st, baseline=base).push_windows(
-                    rec.as_chunk()
-                )
-                t0, t1 = float(rec.timestamps[0]), float(rec.timestamps[-1])
-                scores[level].append(
-                    aggregate_arrays(w.t, w.z, w.frontal_accepted, t0, t1, st.feedback.trim).score
-                )
-                levels[level].append(float(np.nanmean(w.relaxation[w.frontal_accepted])))
-    sd = np.sqrt(np.mean([np.var(v, ddof=1) for v in scores.values()]))
-    return {
-        "relative_power_at_0": float(np.mean(levels[0.0])),
-        "relative_power_at_1": float(np.mean(levels[1.0])),
-        "trial_sd_z": float(sd),
-        "state_difference_z": float(np.mean(scores[1.0]) - np.mean(scores[0.0])),
-        "n_trials": int(seeds * trials),
-        "window_sd": float(np.mean(window_sd)),
-        "channel_window_sd": float(np.mean(channel_sd)),
-    }
 
 
 def real_window_sd(data_dir: Path) -> dict[str, float]:
@@ -114,7 +58,12 @@ def real_window_sd(data_dir: Path) -> dict[str, float]:
 def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
     from choreo.eeg.sources.synthetic import SynthSettings
     from choreo.evaluation import participants as p
-    from choreo.evaluation.calibration import MUSE_CALIBRATION, T3_ROBUST_SD_PER_SCALE, calibrate
+    from choreo.evaluation.calibration import (
+        MUSE_CALIBRATION,
+        T3_ROBUST_SD_PER_SCALE,
+        calibrate,
+        measure_synthetic_eeg,
+    )
 
     cal = calibrate(DATA / "muse-mental-state", trial_s=trial_s)
     doc = cal.to_dict()
@@ -124,7 +73,7 @@ def main(trial_s: float = 20.0, out: Path | None = None) -> dict[str, object]:
         "effect_range_z": p.EFFECT_RANGE_Z,
     }
     doc["synthetic_eeg_relative_power"] = list(SynthSettings().relative_power)
-    synth = synthetic_through_the_scoring_path(trial_s)
+    synth = measure_synthetic_eeg(trial_s)
     doc["synthetic_eeg_measured"] = synth
     real_sd = real_window_sd(DATA / "muse-mental-state")
     doc["real_window_sd"] = real_sd

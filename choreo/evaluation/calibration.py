@@ -286,3 +286,64 @@ def calibrate(
         n_trials=int(deviations.size),
         state_difference_z=diff,
     )
+
+
+def measure_synthetic_eeg(
+    trial_s: float = DEFAULT_TRIAL_S,
+    seeds: int = 24,
+    trials: int = 4,
+    settings: Any = None,
+    first_seed: int = 0,
+) -> dict[str, float]:
+    """The calibration figures measured on the synthetic EEG (Muse 2016) through the
+    same scoring path as the real recordings.
+
+    Per seed ``first_seed + 100 k`` (k < ``seeds``) a 60 s block at relaxation 0.5 is the
+    baseline; ``trials`` trials of ``trial_s`` seconds at relaxation 0 and 1 are scored
+    against it as live trials. ``trial_sd_z`` and ``state_difference_z`` are in z, the
+    levels in 0..1 units.
+    ``window_sd`` is the SD of the baseline block's 2 s windows' frontal relative
+    alpha+theta (frontal mean), ``channel_window_sd`` one channel's (the baseline's std),
+    both averaged over seeds; ``settings`` are :class:`SynthSettings` (default: default).
+    """
+    from choreo.eeg.feedback import aggregate_arrays
+    from choreo.eeg.pipeline import FeedbackPipeline
+    from choreo.eeg.settings import load_eeg_settings
+    from choreo.eeg.sources.synthetic import SyntheticEEG
+
+    st = load_eeg_settings()
+    scores: dict[float, list[float]] = {0.0: [], 1.0: []}
+    levels: dict[float, list[float]] = {0.0: [], 1.0: []}
+    window_sd: list[float] = []
+    channel_sd: list[float] = []
+    for seed in range(seeds):
+        block = SyntheticEEG("muse2016", first_seed + seed * 100, 0.5, settings).recording(60.0)
+        pipe = FeedbackPipeline(block.info, settings=st)
+        bw = pipe.push_windows(block.as_chunk())
+        base = pipe.calibrate(float(block.timestamps[0]), float(block.timestamps[-1]))
+        window_sd.append(float(np.std(bw.relaxation[bw.frontal_accepted], ddof=1)))
+        channel_sd.append(float(np.mean(base.std)))
+        for level in scores:
+            for k in range(trials):
+                trial_seed = first_seed + seed * 100 + 1 + k + int(level) * 10
+                eeg = SyntheticEEG("muse2016", trial_seed, 0.5, settings)
+                eeg.relaxation = level
+                rec = eeg.recording(trial_s)
+                w = FeedbackPipeline(rec.info, settings=st, baseline=base).push_windows(
+                    rec.as_chunk()
+                )
+                t0, t1 = float(rec.timestamps[0]), float(rec.timestamps[-1])
+                scores[level].append(
+                    aggregate_arrays(w.t, w.z, w.frontal_accepted, t0, t1, st.feedback.trim).score
+                )
+                levels[level].append(float(np.nanmean(w.relaxation[w.frontal_accepted])))
+    sd = np.sqrt(np.mean([np.var(v, ddof=1) for v in scores.values()]))
+    return {
+        "relative_power_at_0": float(np.mean(levels[0.0])),
+        "relative_power_at_1": float(np.mean(levels[1.0])),
+        "trial_sd_z": float(sd),
+        "state_difference_z": float(np.mean(scores[1.0]) - np.mean(scores[0.0])),
+        "n_trials": int(seeds * trials),
+        "window_sd": float(np.mean(window_sd)),
+        "channel_window_sd": float(np.mean(channel_sd)),
+    }

@@ -154,32 +154,10 @@ def test_windowed_shortfall_is_what_the_scoring_path_loses(index: int) -> None:
 
 def test_state_difference_through_the_scoring_path_is_the_real_subjects() -> None:
     """Relaxation 1 minus 0, 20 s trials scored against a 60 s baseline at 0.5 (as
-    bench/bench_calibration.py, 8 seeds x 2 trials per level): the real subjects'
-    0.656 z within 0.08, with their within-state trial SD (0.231 z) within 0.04."""
-    from choreo.eeg.feedback import aggregate_arrays
-    from choreo.eeg.pipeline import FeedbackPipeline
-    from choreo.eeg.settings import load_eeg_settings
+    bench/bench_calibration.py, 8 seeds x 2 trials per level, seeds of its own): the real
+    subjects' 0.656 z within 0.08, with their within-state trial SD (0.231 z) within 0.04."""
+    from choreo.evaluation.calibration import measure_synthetic_eeg
 
-    st = load_eeg_settings()
-    scores: dict[float, list[float]] = {0.0: [], 1.0: []}
-    for seed in range(8):
-        block = SyntheticEEG("muse2016", seed=3000 + seed * 10, relaxation=0.5).recording(60.0)
-        pipe = FeedbackPipeline(block.info, settings=st)
-        pipe.push_windows(block.as_chunk())
-        base = pipe.calibrate(float(block.timestamps[0]), float(block.timestamps[-1]))
-        for level, trials in scores.items():
-            for k in range(2):
-                eeg = SyntheticEEG("muse2016", seed=3001 + seed * 10 + k + 2 * int(level))
-                eeg.relaxation = level
-                rec = eeg.recording(20.0)
-                w = FeedbackPipeline(rec.info, settings=st, baseline=base).push_windows(
-                    rec.as_chunk()
-                )
-                t0, t1 = float(rec.timestamps[0]), float(rec.timestamps[-1])
-                trials.append(
-                    aggregate_arrays(w.t, w.z, w.frontal_accepted, t0, t1, st.feedback.trim).score
-                )
-    difference = np.mean(scores[1.0]) - np.mean(scores[0.0])
-    assert difference == pytest.approx(MUSE_CALIBRATION.state_difference_z, abs=0.08)
-    sd = np.sqrt(np.mean([np.var(v, ddof=1) for v in scores.values()]))
-    assert sd == pytest.approx(MUSE_CALIBRATION.trial_robust_sd_z, abs=0.04)
+    m = measure_synthetic_eeg(20.0, seeds=8, trials=2, first_seed=3000)
+    assert m["state_difference_z"] == pytest.approx(MUSE_CALIBRATION.state_difference_z, abs=0.08)
+    assert m["trial_sd_z"] == pytest.approx(MUSE_CALIBRATION.trial_robust_sd_z, abs=0.04)
