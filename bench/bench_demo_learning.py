@@ -46,14 +46,15 @@ def progress_of(session: Path) -> dict[str, float]:
     }
 
 
-def run_demos(runs: int, config: Path) -> list[Path]:
-    """Run ``choreo demo`` ``runs`` times, learner/participant/EEG seeds varied per run."""
+def run_demos(runs: int, config: Path, first: int = 1) -> list[Path]:
+    """Run ``choreo demo`` ``runs`` times, learner/participant/EEG seeds varied per run
+    (run ``k`` from ``first`` on: learner seed k, participant seed k + 2, EEG seed k + 1)."""
     from choreo.session.demo import run_demo
 
     text = config.read_text()
     out = []
     tmp = Path(tempfile.mkdtemp(prefix="choreo-demo-bench-"))
-    for i in range(runs):
+    for i in range(first - 1, first - 1 + runs):
         cfg = re.sub(r"(?m)^seed = \d+", f"seed = {i + 1}", text)
         cfg = re.sub(r"(?m)^participant_seed = \d+", f"participant_seed = {i + 3}", cfg)
         cfg = re.sub(r"(?m)^eeg_seed = \d+", f"eeg_seed = {i + 2}", cfg)
@@ -91,8 +92,9 @@ if __name__ == "__main__":
     configure_process()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--first-run", type=int, default=1, help="seeds of the first run (default 1)")
     ap.add_argument("--sessions", type=Path, nargs="*", default=None)
     ap.add_argument("--config", type=Path, default=config_dir() / "demo.toml")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "demo-learning.json")
     a = ap.parse_args()
-    main(a.sessions if a.sessions else run_demos(a.runs, a.config), a.json)
+    main(a.sessions if a.sessions else run_demos(a.runs, a.config, a.first_run), a.json)

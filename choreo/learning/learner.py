@@ -36,7 +36,8 @@ heavy-tailed, so the learner spends compute to save evaluations:
    highest *posterior mean* less ``recommend_sd_penalty`` posterior SDs (a lower
    confidence bound), not the best noisy observation; every ``revisit_every``-th
    proposal shows it again, since a second score is what tells a good choreography
-   from a lucky one.
+   from a lucky one. While the recommendation is a start, a challenger must be clearly
+   better to replace it (``keep_starts``).
 
 Determinism: every random draw comes from a generator seeded by ``(seed, number of
 observations, number of proposals)``, and the hyperparameter fit is a pure
@@ -188,6 +189,9 @@ class Learner:
         self.vectors = np.zeros((0, VECTOR_LEN), dtype=np.uint8)
         self.scores = np.zeros(0)
         self.n_proposed = 0
+        # Index of the recommended scored choreography, chosen after each update (it
+        # depends on the one before when ``keep_starts`` holds a start); None: none yet.
+        self.recommended_index: int | None = None
         # Proposed but not yet scored: bytes -> latent (so update knows where it came from).
         self._pending: dict[bytes, np.ndarray] = {}
         # Refused by the bridge: never proposed again.
@@ -281,6 +285,7 @@ class Learner:
             self.vectors = np.vstack([self.vectors, v[None]])
             self.scores = np.append(self.scores, s)
             self._refit()
+            self.recommended_index = self._next_recommendation()
 
     def reject(self, vector: Any) -> None:
         """The bridge refused ``vector`` (a stricter configuration): never propose it again.
@@ -299,7 +304,9 @@ class Learner:
 
     def recommend(self) -> np.ndarray:
         """The choreography believed best: among those scored, the highest posterior mean
-        less ``recommend_sd_penalty`` posterior SDs (so it stays put on one lucky score)."""
+        less ``recommend_sd_penalty`` posterior SDs (so it stays put on one lucky score);
+        with ``keep_starts``, a start recommended stays until that bound of another
+        exceeds the start's posterior mean."""
         if self.n_observations == 0:
             with limited_threads(1):
                 vector, _ = self._first_valid(
@@ -331,10 +338,29 @@ class Learner:
         return np.asarray(mean), np.asarray(sd)
 
     def _recommended_index(self) -> int:
+        if self.recommended_index is None:
+            self.recommended_index = self._next_recommendation()
+        return self.recommended_index
+
+    def _next_recommendation(self) -> int:
+        """The recommendation's index after the latest update (see ``recommend``)."""
         if self.n_observations < 3:
             return int(np.argmax(self.scores))
         mean, sd = self.gp.predict(self._observed_inputs())
-        return int(np.argmax(mean - self.settings.recommend_sd_penalty * sd))
+        lower = mean - self.settings.recommend_sd_penalty * sd
+        best = int(np.argmax(lower))
+        held = self.recommended_index
+        if (
+            self.settings.keep_starts
+            and held is not None
+            and self._is_start(held)
+            and lower[best] <= mean[held]
+        ):
+            return held
+        return best
+
+    def _is_start(self, index: int) -> bool:
+        return bool((self.starts == self.vectors[index]).all(axis=1).any())
 
     # -- internals -----------------------------------------------------------------
     def _refit(self) -> None:

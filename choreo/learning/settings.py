@@ -84,6 +84,12 @@ class LearnerSettings(StrictModel):
     #: this many posterior SDs (rank-normal score units): one lucky score does not
     #: displace a choreography scored well twice. 0: the highest posterior mean.
     recommend_sd_penalty: float = Field(2.0, ge=0.0)
+    #: While the recommendation is one of the starts (what relaxed earlier people), a
+    #: scored challenger takes its place only when the challenger's lower bound (above)
+    #: exceeds the start's posterior mean: the start has the earlier people's evidence
+    #: behind it, which this person's few noisy scores alone do not outweigh. Once a
+    #: challenger has taken over, the plain rule applies. No effect without starts.
+    keep_starts: bool = True
     #: Search also over global motion edits of the decoded choreography (per-axis
     #: amplitude about the mean pose, per-axis offset of the mean pose, tempo), so the
     #: learner can leave the generator's manifold along amplitude, pose and speed.
@@ -103,6 +109,7 @@ LEGACY_SETTINGS: dict[str, Any] = {
     "revisit_every": None,
     "lengthscales": "group",
     "recommend_sd_penalty": 0.0,
+    "keep_starts": False,
 }
 
 

@@ -51,6 +51,7 @@ def state_dict(learner: Learner) -> tuple[dict[str, np.ndarray], dict[str, Any]]
         "latent_dim": learner.dim,
         "settings": learner.settings.model_dump(mode="json"),
         "checkpoint": learner.checkpoint_path,
+        "recommended_index": learner.recommended_index,
     }
     return arrays, meta
 
@@ -137,4 +138,13 @@ def restore(
         for v in arrays.get("rejected_vectors", np.zeros((0, VECTOR_LEN), np.uint8))
     }
     learner._refit()
+    # Chosen from the one before (keep_starts): saved, not recomputable from the data
+    # alone; a state without it recommends by the plain rule.
+    held = meta.get("recommended_index")
+    if held is not None and not (isinstance(held, int) and 0 <= held < learner.n_observations):
+        raise InputError(
+            f"{p}: recommended_index {held!r} is not one of the "
+            f"{learner.n_observations} scored choreographies"
+        )
+    learner.recommended_index = held
     return learner

@@ -204,7 +204,11 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
     from safetensors.numpy import save_file
 
     then = LearnerSettings(
-        edits=False, surrogate="latent", revisit_every=None, recommend_sd_penalty=0.0
+        edits=False,
+        surrogate="latent",
+        revisit_every=None,
+        recommend_sd_penalty=0.0,
+        keep_starts=False,
     )
     plain = Learner(generator, seed=5, settings=then)
     _run(plain, 6)
@@ -217,6 +221,7 @@ def test_a_state_of_the_first_format_resumes_as_the_learner_without_edits(
         meta["settings"].pop(key)
     meta["settings"].pop("revisit_every")
     meta["settings"].pop("recommend_sd_penalty")
+    meta["settings"].pop("keep_starts")
     save_file(
         arrays, str(tmp_path / "old.safetensors"), metadata={"choreo-learner": json.dumps(meta)}
     )

@@ -113,3 +113,46 @@ def test_population_starts_need_learners_that_know_something(generator: Generato
         population_starts([young])
     with pytest.raises(InputError, match="k must"):
         population_starts([young], k=0)
+
+
+def test_a_recommended_start_stays_until_another_is_clearly_better(
+    generator: Generator, earlier: list[Learner], tmp_path: Path
+) -> None:
+    """keep_starts: while a start is recommended, another scored choreography takes its
+    place only once that one's lower bound (posterior mean less 2 SDs) exceeds the start's
+    posterior mean; otherwise, and after, the highest lower bound. The held start
+    survives save and load."""
+    from choreo.learning.settings import LearnerSettings
+
+    learner = Learner(generator, seed=7, starts=population_starts(earlier, k=3))
+    person = CalmParticipant(7)
+    penalty = LearnerSettings().recommend_sd_penalty
+    held_back = 0
+    twin: Learner | None = None
+    for trial in range(24):
+        before = learner.recommended_index
+        v = learner.propose()
+        s = person.respond(v)
+        learner.update(v, s)
+        if twin is not None:
+            twin.update(twin.propose(), s)
+            np.testing.assert_array_equal(twin.recommend(), learner.recommend())
+        if trial == 14:
+            learner.save(tmp_path / "s.safetensors")
+            twin = Learner.load(tmp_path / "s.safetensors", checkpoint=generator)
+        if learner.n_observations < 3:
+            continue
+        mean, sd = learner.predict(learner.vectors)
+        lower = mean - penalty * sd
+        assert before is not None
+        start_held = (learner.starts == learner.vectors[before]).all(axis=1).any()
+        if start_held and lower.max() <= mean[before]:
+            assert learner.recommended_index == before
+            held_back += int(np.argmax(lower)) != before
+        else:
+            assert learner.recommended_index == int(np.argmax(lower))
+    assert held_back >= 1  # the plain rule would have moved at least once
+    arrays, meta = learner.state_dict()
+    meta["recommended_index"] = learner.n_observations
+    with pytest.raises(InputError, match=r"here: recommended_index 24 is not one of the 24"):
+        Learner.from_state_dict(arrays, meta, generator, where="here")
