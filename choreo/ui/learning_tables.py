@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 TABLE_WIDTH = 120
 
 
+def format_factor(factor: float) -> str:
+    """A speed-up factor for the table: one decimal, two below 1 (so that a slower method's
+    1/43 reads 0.02x, not 0.0x)."""
+    return f"{factor:.1f}x" if factor >= 0.95 else f"{factor:.2f}x"
+
+
 def print_table(
     summary: dict[str, Any], budgets: Sequence[int], console: Console | None = None
 ) -> None:
@@ -55,7 +61,7 @@ def print_table(
             )
             if "hold_speedup_vs_best_other" in res:
                 bound = ">=" if res.get("hold_speedup_is_lower_bound") else ""
-                hold += f" {bound}{res['hold_speedup_vs_best_other']:.1f}x"
+                hold += f" {bound}{format_factor(res['hold_speedup_vs_best_other'])}"
             a = res["mean_value"]
             cells = [
                 hold,

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from choreo.evaluation.benchmark import METHODS, summarise
 from choreo.evaluation.reference import Reference
-from choreo.ui.learning_tables import print_table
+from choreo.ui.learning_tables import format_factor, print_table
 
 LONG_SPEC = "choreo.evaluation.participants:EegCalmParticipant"
 
@@ -48,3 +48,8 @@ def test_table_fits_120_columns_and_leads_with_the_hold_measure() -> None:
     # Against the best other method ("prior", holding from 31..36 with the dip -> later).
     assert learner["hold_speedup_vs_best_other"] > 1.0
     assert learner["hold_speedup_is_lower_bound"] is False
+
+
+def test_a_factor_below_one_keeps_two_decimals() -> None:
+    got = [format_factor(x) for x in (3.04, 1.0, 1 / 43, 0.5)]
+    assert got == ["3.0x", "1.0x", "0.02x", "0.50x"]
