@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from choreo.dashboard.recorded import RecordedSession, read_recorded_session, trial_motion
-from choreo.dashboard.state import DashboardFeed, record_intervals
+from choreo.dashboard.state import DashboardFeed, FeedbackWindow, record_intervals
 from choreo.session.store import SessionStore
 
 #: Seconds of wall time between two updates of the feed.
@@ -33,16 +33,6 @@ class ReplayStats:
     n_points: int
     n_trials: int
     stopped: bool
-
-
-@dataclass
-class _Window:
-    t: float
-    score: float
-    rel_alpha: float
-    rel_theta: float
-    accepted: bool
-    wall: float  # when the session recorded it, Unix s: the plots show the session's clock
 
 
 class _Timeline:
@@ -144,7 +134,7 @@ def replay_into_feed(
         j = int(np.searchsorted(rec.t, t, side="right"))
         if j > i:
             feed.push_feedback(
-                _Window(
+                FeedbackWindow(
                     float(rec.t[k]),
                     float(rec.score[k]),
                     float(rec.rel_alpha[k]),

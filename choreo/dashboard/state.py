@@ -80,12 +80,17 @@ def choreography_path(vector: Any) -> dict[str, Any]:
 
 
 @dataclass
-class _Window:
+class FeedbackWindow:
+    """One feedback window as the dashboard plots it: LSL time ``t`` (s), score (z),
+    frontal relative alpha and theta (0..1), whether it was accepted, and for a replayed
+    window the Unix time ``wall`` (s) the session recorded it at (None: now)."""
+
     t: float
     score: float
     rel_alpha: float
     rel_theta: float
     accepted: bool
+    wall: float | None = None
 
 
 class DashboardFeed:
@@ -135,7 +140,7 @@ class DashboardFeed:
                     (
                         self._n_points,
                         _finite(s.t),
-                        getattr(s, "wall", now),
+                        wall if (wall := getattr(s, "wall", None)) is not None else now,
                         _finite(s.score),
                         _finite(s.rel_alpha),
                         _finite(s.rel_theta),
@@ -219,7 +224,7 @@ class DashboardFeed:
         (:class:`choreo.eeg.pipeline.PipelineWindows`)."""
         if windows is not None and windows.n_windows:
             self.push_feedback(
-                _Window(t, sc, a, th, ok)
+                FeedbackWindow(t, sc, a, th, ok)
                 for t, sc, a, th, ok in zip(
                     windows.t,
                     windows.score,
