@@ -33,8 +33,12 @@ def bridge(
         str, typer.Option(help="HOST:PORT that receives every reply ('none': senders only).")
     ] = "127.0.0.1:9001",
     rsi_listen: Annotated[
-        str, typer.Option(help="HOST:PORT where the controller sends RSI telegrams.")
-    ] = "0.0.0.0:49152",
+        str | None,
+        typer.Option(
+            help="HOST:PORT where the controller sends RSI telegrams "
+            "(default 0.0.0.0 and the robot configuration's rsi.sensor_port)."
+        ),
+    ] = None,
     rsi_controller: Annotated[
         str | None, typer.Option(help="Only answer RSI telegrams from this IP.")
     ] = None,
@@ -78,7 +82,7 @@ def bridge(
             "reply": None if reply.lower() == "none" else parse_endpoint(reply, "--reply"),
             "allow": [ip.strip() for ip in allow.split(",") if ip.strip()],
             "backend": backend,
-            "rsi_listen": parse_endpoint(rsi_listen, "--rsi-listen"),
+            "rsi_listen": parse_endpoint(rsi_listen, "--rsi-listen") if rsi_listen else None,
             "rsi_controller": rsi_controller,
             "speed": speed,
             "robot_config": config,

@@ -177,15 +177,16 @@ class Bridge:
             backend: Backend = SimulatorBackend(self.cfg, speed=s.speed)
             backend.start()
             return backend
-        if s.rsi_listen[1] not in (0, self.cfg.rsi.sensor_port):
+        listen = s.rsi_endpoint(self.cfg.rsi.sensor_port)
+        if listen[1] not in (0, self.cfg.rsi.sensor_port):
             # The controller sends to the configuration's port (choreo kuka-files).
             log.warning(
                 "RSI: listening on port %d, but the robot configuration's controller files"
                 " send to rsi.sensor_port = %d",
-                s.rsi_listen[1],
+                listen[1],
                 self.cfg.rsi.sensor_port,
             )
-        rsi = RsiBackend(self.cfg, s.rsi_listen, s.rsi_controller, s.rsi_loss_timeout_s)
+        rsi = RsiBackend(self.cfg, listen, s.rsi_controller, s.rsi_loss_timeout_s)
         rsi.start()
         if s.backend == "rsi" or rsi.wait_for_controller(s.rsi_connect_timeout_s):
             return rsi

@@ -54,8 +54,10 @@ class BridgeSettings(StrictModel):
     backend : "sim", "rsi" or "auto"
         Simulator, KUKA RSI, or RSI when a controller sends telegrams within
         ``rsi_connect_timeout_s`` of the start and the simulator otherwise.
-    rsi_listen : (host, port)
-        Where the controller's RSI configuration sends its telegrams.
+    rsi_listen : (host, port) or None
+        Where the controller's RSI configuration sends its telegrams; None: every
+        interface (0.0.0.0) on the robot configuration's ``rsi.sensor_port``, the port
+        its controller files (``choreo kuka-files``) send to.
     rsi_controller : str or None
         Only this controller IP is answered; by default the first sender is taken.
     speed : float
@@ -82,7 +84,7 @@ class BridgeSettings(StrictModel):
     reply: Endpoint | None = ("127.0.0.1", 9001)
     allow: list[str] = Field(default_factory=list)
     backend: Literal["sim", "rsi", "auto"] = "sim"
-    rsi_listen: Endpoint = ("0.0.0.0", 49152)
+    rsi_listen: Endpoint | None = None
     rsi_controller: str | None = None
     speed: float = Field(1.0, gt=0.0, le=1000.0)
     robot_config: str | None = None
@@ -108,3 +110,8 @@ class BridgeSettings(StrictModel):
                 "of sender IPs (--allow)"
             )
         return self
+
+    def rsi_endpoint(self, sensor_port: int) -> Endpoint:
+        """Where the RSI backend listens: ``rsi_listen``, or every interface on
+        ``sensor_port`` (the robot configuration's ``rsi.sensor_port``) when it is None."""
+        return self.rsi_listen if self.rsi_listen is not None else ("0.0.0.0", sensor_port)

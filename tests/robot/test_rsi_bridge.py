@@ -207,3 +207,10 @@ def test_stop_over_rsi_is_smooth_and_within_limits() -> None:
     # (4-decimal setpoints add ~10 deg/s^2 of quantisation to a 4 ms second difference).
     assert np.all(np.array(summary["max_accel_deg_s2"]) <= MAX_ACCEL_DEG_S2 * 1.02 + 15.0)
     assert np.all(np.array(summary["max_speed_deg_s"]) <= MAX_SPEED_DEG_S * cfg.speed_scale * 1.02)
+
+
+def test_rsi_listens_on_the_configured_sensor_port_by_default() -> None:
+    """Without rsi_listen the bridge listens on every interface on ``rsi.sensor_port``,
+    the port the controller files written from the same configuration send to."""
+    assert BridgeSettings().rsi_endpoint(49152) == ("0.0.0.0", 49152)
+    assert BridgeSettings(rsi_listen=("127.0.0.1", 5)).rsi_endpoint(49152) == ("127.0.0.1", 5)
