@@ -82,7 +82,9 @@ def bridge(
             "reply": None if reply.lower() == "none" else parse_endpoint(reply, "--reply"),
             "allow": [ip.strip() for ip in allow.split(",") if ip.strip()],
             "backend": backend,
-            "rsi_listen": parse_endpoint(rsi_listen, "--rsi-listen") if rsi_listen else None,
+            "rsi_listen": (
+                parse_endpoint(rsi_listen, "--rsi-listen") if rsi_listen is not None else None
+            ),
             "rsi_controller": rsi_controller,
             "speed": speed,
             "robot_config": config,
