@@ -90,3 +90,27 @@ def test_prior_yardstick_is_a_fixed_draw() -> None:
     assert a["median"] <= a["p90"] <= a["max"]
     # The participant's true values lie within offset .. offset + effect range.
     assert person.offset <= a["median"] <= person.offset + participants.EFFECT_RANGE_Z
+
+
+def test_real_pace_demo_is_the_demo_at_a_real_trials_length() -> None:
+    quick = load_demo_settings(None)
+    real = load_demo_settings("configs/demo-real-pace.toml")
+    # A ~50 s choreography plays for ~19 s, a real trial's length, instead of ~4 s.
+    assert real.session.bridge.simulator_speed == pytest.approx(2.6)
+    assert real.session.baseline.duration_s == pytest.approx(20.0)
+    assert real.session.trials.count == 30
+    # Everything else is the quick demo's: the two files cannot drift apart unseen.
+    paced = {
+        ("bridge", "simulator_speed"),
+        ("baseline", "duration_s"),
+        ("trials", "count"),
+    }
+    q, r = quick.session.model_dump(), real.session.model_dump()
+    for table, keys in q.items():
+        if not isinstance(keys, dict):
+            assert r[table] == keys, table
+            continue
+        for key, value in keys.items():
+            if (table, key) not in paced:
+                assert r[table][key] == value, f"[session.{table}] {key}"
+    assert real.demo == quick.demo
