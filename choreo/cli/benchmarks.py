@@ -53,6 +53,11 @@ def learning(
     plot: Path = typer.Option(
         Path("bench/results/learning.png"), "--plot", help="Where to write the PNG of the curves."
     ),
+    noise_factor: float = typer.Option(
+        1.0,
+        help="Every participant's trial noise times this (1: as calibrated on the real"
+        " Muse recordings; 0: none): how a method fares with a cleaner or noisier signal.",
+    ),
     workers: int = typer.Option(2, help="Worker processes."),
     checkpoint: Path = typer.Option(
         None, help="GAN prior checkpoint (default choreo/models/prior.safetensors)."
@@ -72,4 +77,5 @@ def learning(
         plot_path=plot,
         workers=workers,
         checkpoint=str(checkpoint) if checkpoint is not None else None,
+        noise_factor=noise_factor,
     )

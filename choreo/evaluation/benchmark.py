@@ -58,6 +58,7 @@ from choreo.evaluation.runner import (
     _run_job,
     earlier_people_starts,
     make_method,
+    noisier_participant,
     run_method,
 )
 from choreo.evaluation.statistics import (
@@ -80,6 +81,7 @@ __all__ = [
     "evals_to_reach",
     "make_method",
     "median_interval",
+    "noisier_participant",
     "plot_curves",
     "quartiles",
     "run_learning_benchmark",
@@ -105,6 +107,7 @@ def run_learning_benchmark(
     progress: bool = True,
     on_result: Callable[[dict[str, Any]], None] | None = None,
     reference_evals: int = 6000,
+    noise_factor: float = 1.0,
 ) -> dict[str, Any]:
     """Run every method on every participant and seed; print the table, write JSON and PNG.
 
@@ -113,7 +116,8 @@ def run_learning_benchmark(
     from scratch for ``population_evaluations`` trials each; their favourites
     (:func:`choreo.learning.population.population_starts`) start the learner on every
     tested seed ("favourite" hands over the first of them and learns nothing). Only
-    the tested person's evaluations are counted.
+    the tested person's evaluations are counted. ``noise_factor`` scales every
+    participant's trial noise, the earlier people's too (1: as calibrated).
 
     Returns
     -------
@@ -143,17 +147,32 @@ def run_learning_benchmark(
             "where the earlier people of the population method begin"
         )
     for spec in specs:
-        load_participant(spec, 0)  # fail early, with the participant's own error
+        # Fail early, with the participant's own error.
+        noisier_participant(load_participant(spec, 0), noise_factor, spec)
     max_b = budgets[-1]
     # The table is made for a 120-column terminal, piped or not.
     console = make_console(width=TABLE_WIDTH)
     t0 = time.perf_counter()
+    if noise_factor != 1.0:
+        console.print(
+            f"trial noise: {noise_factor:g} x the calibrated "
+            f"(scale {noise_factor * participant_models.NOISE_SCALE_Z:.3f} z for choreo's own)"
+        )
     seed_list = range(first_seed, first_seed + seeds)
     ref_jobs = [(spec, s, cache_dir, reference_evals) for spec in specs for s in seed_list]
     ckpt_path, ckpt_sha = _pinned_checkpoint(checkpoint)
     ckpt = str(ckpt_path)
     earlier = [
-        (spec, POPULATION_FIRST_SEED + i, "learner", population_evaluations, ckpt, None, True)
+        (
+            spec,
+            POPULATION_FIRST_SEED + i,
+            "learner",
+            population_evaluations,
+            ckpt,
+            None,
+            True,
+            noise_factor,
+        )
         for spec in specs
         for i in range(population if with_population else 0)
     ]
@@ -196,6 +215,7 @@ def run_learning_benchmark(
                     ckpt,
                     starts.get(spec) if m in POPULATION_METHODS else None,
                     False,
+                    noise_factor,
                 )
                 for spec in specs
                 for s in seed_list
@@ -262,6 +282,8 @@ def run_learning_benchmark(
             # recordings (choreo.evaluation.calibration, bench/bench_calibration.py).
             "participant_calibration": {
                 "noise_scale_z": participant_models.NOISE_SCALE_Z,
+                # Every participant's noise scale times this (1: as calibrated).
+                "noise_factor": noise_factor,
                 "noise_df": participant_models.NOISE_DF,
                 "effect_range_z": participant_models.EFFECT_RANGE_Z,
                 "from": MUSE_CALIBRATION.to_dict(),

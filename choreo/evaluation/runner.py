@@ -73,10 +73,13 @@ def run_method(
     checkpoint: str | None = None,
     starts: np.ndarray | None = None,
     keep_state: bool = False,
+    noise_factor: float = 1.0,
 ) -> dict[str, Any]:
     """Run ``method`` for ``budget`` evaluations on participant ``spec`` with ``seed``
     (``starts``: see :func:`make_method`; ``keep_state``: return the method's final
-    ``state_dict()`` as ``state``, as the earlier people of "population" need).
+    ``state_dict()`` as ``state``, as the earlier people of "population" need;
+    ``noise_factor``: the participant's trial noise times this, see
+    :func:`noisier_participant`).
 
     Returns
     -------
@@ -89,7 +92,7 @@ def run_method(
     from choreo.robot.config import load_robot_config
 
     cfg = load_robot_config()
-    person = load_participant(spec, seed)
+    person = noisier_participant(load_participant(spec, seed), noise_factor, spec)
     algo = make_method(method, seed, checkpoint, starts)
     curve: list[float] = []
     recs: list[np.ndarray] = []
@@ -122,6 +125,30 @@ def run_method(
         "update_s": t_upd,
         "state": algo.state_dict() if keep_state else None,
     }
+
+
+def noisier_participant(person: Any, factor: float, spec: str) -> Any:
+    """``person`` with its trial noise scaled by ``factor`` (1: as calibrated on the real
+    recordings; 0: none), to ask how a method fares with a cleaner or noisier signal.
+
+    Raises
+    ------
+    InputError
+        ``factor`` is negative, or differs from 1 for a participant without a
+        ``noise_scale`` (z) to scale.
+    """
+    from choreo.errors import InputError
+
+    if factor < 0 or not np.isfinite(factor):
+        raise InputError(f"--noise-factor: a finite factor >= 0 needed, got {factor}")
+    if factor == 1.0:
+        return person
+    if not isinstance(getattr(person, "noise_scale", None), (int, float)):
+        raise InputError(
+            f"participant {spec!r}: --noise-factor needs a numeric noise_scale attribute (z)"
+        )
+    person.noise_scale = float(person.noise_scale) * factor
+    return person
 
 
 def _pinned_checkpoint(checkpoint: str | os.PathLike[str] | None) -> tuple[Path, str]:
@@ -170,7 +197,7 @@ def _init_worker() -> None:
 
 
 def _run_job(
-    args: tuple[str, int, str, int, str | None, np.ndarray | None, bool],
+    args: tuple[str, int, str, int, str | None, np.ndarray | None, bool, float],
 ) -> dict[str, Any]:
     return run_method(*args)
 

@@ -16,6 +16,7 @@ from choreo.evaluation.benchmark import (
     evals_to_hold,
     evals_to_reach,
     median_interval,
+    noisier_participant,
     quartiles,
     run_learning_benchmark,
 )
@@ -55,6 +56,7 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
     cal = on_disk["settings"]["participant_calibration"]
     assert cal["effect_range_z"] == cal["from"]["effect_range_z"] == 0.656
     assert cal["noise_scale_z"] == pytest.approx(cal["from"]["noise_scale_z"])
+    assert cal["noise_factor"] == 1.0
     assert (tmp_path / "learning.png").stat().st_size > 10_000
     ref = on_disk["references"][0]
     assert {"random_median", "optimum_value", "optimum_vector"} <= set(ref)
@@ -125,6 +127,32 @@ def test_bad_arguments_are_input_errors() -> None:
         run_learning_benchmark(participants=["nonsense"], progress=False)
     with pytest.raises(InputError, match="budgets"):
         run_learning_benchmark(participants=[SPEC], budgets=(0,), progress=False)
+
+
+def test_noise_factor_scales_the_trial_noise_and_names_a_participant_without_one() -> None:
+    calm = load_participant(SPEC, 0)
+    assert noisier_participant(calm, 1.0, SPEC) is calm
+    base = calm.noise_scale
+    assert noisier_participant(calm, 0.25, SPEC).noise_scale == pytest.approx(0.25 * base)
+    # The same person (seed) at factors 0, 0.5 and 1: the scores' departure from the
+    # noise-free one (drift and habituation alike) scales with the factor.
+    vec = np.full(196, 128, dtype=np.uint8)
+    score = {
+        f: noisier_participant(load_participant(SPEC, 3), f, SPEC).respond(vec)
+        for f in (0.0, 0.5, 1.0)
+    }
+    full, half = score[1.0] - score[0.0], score[0.5] - score[0.0]
+    assert full != 0.0
+    assert half == pytest.approx(0.5 * full)
+    with pytest.raises(InputError, match="noise-factor"):
+        noisier_participant(calm, -0.5, SPEC)
+
+    class Unscaled:
+        def respond(self, vector: np.ndarray) -> float:
+            return 0.0
+
+    with pytest.raises(InputError, match=r"'mine:Unscaled'.*noise_scale"):
+        noisier_participant(Unscaled(), 0.5, "mine:Unscaled")
 
 
 def test_quartiles_are_the_usual_median_and_censored_values_stay_censored() -> None:
