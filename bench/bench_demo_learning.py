@@ -9,6 +9,8 @@ best of the prior's 256 draws (the yardstick the demo writes)::
 
 The issue's bar: progress >= 0.6 in most runs. Anchor measured in the same run: the
 prior's 90th percentile on the same scale. Writes bench/results/demo-learning.json.
+``--config configs/demo-real-pace.toml`` measures the demo at a real trial's length;
+``--jobs N`` runs N sessions at once.
 """
 
 from __future__ import annotations
@@ -46,28 +48,46 @@ def progress_of(session: Path) -> dict[str, float]:
     }
 
 
-def run_demos(runs: int, config: Path, first: int = 1) -> list[Path]:
-    """Run ``choreo demo`` ``runs`` times, learner/participant/EEG seeds varied per run
-    (run ``k`` from ``first`` on: learner seed k, participant seed k + 2, EEG seed k + 1)."""
+def _demo_config(text: str, i: int, tmp: Path) -> Path:
+    """Demo file of run ``i + 1``: its seeds, its own session folder, no view or report."""
+    cfg = re.sub(r"(?m)^seed = \d+", f"seed = {i + 1}", text)
+    cfg = re.sub(r"(?m)^participant_seed = \d+", f"participant_seed = {i + 3}", cfg)
+    cfg = re.sub(r"(?m)^eeg_seed = \d+", f"eeg_seed = {i + 2}", cfg)
+    cfg = re.sub(r'(?m)^root = ".*"', f'root = "{tmp / str(i)}"', cfg)
+    cfg = re.sub(r"(?m)^view = true", "view = false", cfg)
+    cfg = re.sub(r"(?m)^report = true", "report = false", cfg)
+    path = tmp / f"demo{i}.toml"
+    path.write_text(cfg)
+    return path
+
+
+def _run_one(path: Path) -> tuple[Path, float]:
+    from choreo.runtime import configure_process
     from choreo.session.demo import run_demo
 
+    configure_process()
+    t0 = time.monotonic()
+    res = run_demo(path)
+    return Path(res.session.path), time.monotonic() - t0
+
+
+def run_demos(runs: int, config: Path, first: int = 1, jobs: int = 1) -> list[Path]:
+    """Run ``choreo demo`` ``runs`` times, learner/participant/EEG seeds varied per run
+    (run ``k`` from ``first`` on: learner seed k, participant seed k + 2, EEG seed k + 1),
+    ``jobs`` of them at once (each session has its own stream, bridge port and folder;
+    a session mostly waits for the simulated robot, so several share the cores)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     text = config.read_text()
-    out = []
     tmp = Path(tempfile.mkdtemp(prefix="choreo-demo-bench-"))
-    for i in range(first - 1, first - 1 + runs):
-        cfg = re.sub(r"(?m)^seed = \d+", f"seed = {i + 1}", text)
-        cfg = re.sub(r"(?m)^participant_seed = \d+", f"participant_seed = {i + 3}", cfg)
-        cfg = re.sub(r"(?m)^eeg_seed = \d+", f"eeg_seed = {i + 2}", cfg)
-        cfg = re.sub(r'(?m)^root = ".*"', f'root = "{tmp / str(i)}"', cfg)
-        cfg = re.sub(r"(?m)^view = true", "view = false", cfg)
-        cfg = re.sub(r"(?m)^report = true", "report = false", cfg)
-        path = tmp / f"demo{i}.toml"
-        path.write_text(cfg)
-        t0 = time.monotonic()
-        res = run_demo(path)
-        print(f"run {i + 1}: {time.monotonic() - t0:.0f} s, {res.session.path}")
-        out.append(Path(res.session.path))
-    return out
+    paths = [_demo_config(text, i, tmp) for i in range(first - 1, first - 1 + runs)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=ctx) as pool:
+        done = list(pool.map(_run_one, paths))
+    for k, (session, seconds) in enumerate(done, start=first):
+        print(f"run {k}: {seconds:.0f} s, {session}")
+    return [session for session, _ in done]
 
 
 def main(sessions: list[Path], json_path: Path) -> dict[str, object]:
@@ -93,8 +113,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--first-run", type=int, default=1, help="seeds of the first run (default 1)")
+    ap.add_argument("--jobs", type=int, default=1, help="demo sessions at once (default 1)")
     ap.add_argument("--sessions", type=Path, nargs="*", default=None)
     ap.add_argument("--config", type=Path, default=config_dir() / "demo.toml")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results" / "demo-learning.json")
     a = ap.parse_args()
-    main(a.sessions if a.sessions else run_demos(a.runs, a.config, a.first_run), a.json)
+    main(a.sessions if a.sessions else run_demos(a.runs, a.config, a.first_run, a.jobs), a.json)
