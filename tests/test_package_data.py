@@ -76,6 +76,7 @@ def test_installed_wheel_runs_the_demo_outside_the_checkout(tmp_path: Path) -> N
         names = set(zf.namelist())
     for shipped in (
         "choreo/configs/demo.toml",
+        "choreo/configs/demo-real-pace.toml",
         "choreo/configs/session.toml",
         "choreo/configs/eeg.toml",
         "choreo/configs/gan.toml",

@@ -128,8 +128,9 @@ def run_method(
 
 
 def noisier_participant(person: Any, factor: float, spec: str) -> Any:
-    """``person`` with its trial noise scaled by ``factor`` (1: as calibrated on the real
-    recordings; 0: none), to ask how a method fares with a cleaner or noisier signal.
+    """``person`` with its trial noise scaled by ``factor``, in place (1: as calibrated on
+    the real recordings; 0: none), to ask how a method fares with a cleaner or noisier
+    signal.
 
     Raises
     ------
