@@ -79,7 +79,10 @@ def run_demos(runs: int, config: Path, first: int = 1, jobs: int = 1) -> list[Pa
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    text = config.read_text()
+    from choreo.resources import locate
+
+    # As ``choreo demo --config`` finds it: "configs/..." names a shipped file.
+    text = locate(config).read_text()
     tmp = Path(tempfile.mkdtemp(prefix="choreo-demo-bench-"))
     paths = [_demo_config(text, i, tmp) for i in range(first - 1, first - 1 + runs)]
     ctx = multiprocessing.get_context("spawn")
