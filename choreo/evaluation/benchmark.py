@@ -91,6 +91,28 @@ __all__ = [
 ]
 
 
+def _run_entry(run: dict[str, Any], ref: Reference, budgets: Sequence[int]) -> dict[str, Any]:
+    """One run as the JSON records it: the recommendation at each budget, evaluations to
+    reach and to hold the target (inf: not within the budget), the true-value curve."""
+    norm = ref.normalise(np.array(run["curve"]))
+    return {
+        "participant": run["participant"],
+        "method": run["method"],
+        "seed": run["seed"],
+        "budgets": {
+            str(b): {
+                "recommended_vector": [int(x) for x in run["recommended"][b - 1]],
+                "true_value": run["curve"][b - 1],
+                "normalised": float(norm[b - 1]),
+            }
+            for b in budgets
+        },
+        "evals_to_target": evals_to_reach(norm),
+        "evals_to_hold_target": evals_to_hold(norm),
+        "true_value_curve": run["curve"],
+    }
+
+
 def run_learning_benchmark(
     participants: Sequence[str] | None = None,
     budgets: Sequence[int] = (25, 50, 100),
@@ -297,28 +319,7 @@ def run_learning_benchmark(
             "checkpoint_created_utc": ckpt_meta.created_utc,
         },
         "references": [refs[k].__dict__ for k in sorted(refs)],
-        "runs": [
-            {
-                "participant": r["participant"],
-                "method": r["method"],
-                "seed": r["seed"],
-                "budgets": {
-                    str(b): {
-                        "recommended_vector": [int(x) for x in r["recommended"][b - 1]],
-                        "true_value": r["curve"][b - 1],
-                        "normalised": float(
-                            refs[(r["participant"], r["seed"])].normalise(r["curve"][b - 1])
-                        ),
-                    }
-                    for b in budgets
-                },
-                "evals_to_target": evals_to_reach(
-                    refs[(r["participant"], r["seed"])].normalise(np.array(r["curve"]))
-                ),
-                "true_value_curve": r["curve"],
-            }
-            for r in runs
-        ],
+        "runs": [_run_entry(r, refs[(r["participant"], r["seed"])], budgets) for r in runs],
         "summary": summary,
         "timing": timing,
         "seconds": time.perf_counter() - t0,

@@ -73,6 +73,15 @@ def test_tiny_benchmark_writes_complete_json_and_png(tmp_path: Path) -> None:
                 ref["optimum_value"] - ref["random_median"]
             )
             assert entry["normalised"] == pytest.approx(norm)
+        curve = (np.array(r["true_value_curve"]) - ref["random_median"]) / (
+            ref["optimum_value"] - ref["random_median"]
+        )
+        for key, measure in (
+            ("evals_to_target", evals_to_reach),
+            ("evals_to_hold_target", evals_to_hold),
+        ):
+            expected = measure(curve)
+            assert r[key] == (None if math.isinf(expected) else expected), (r["method"], key)
     summary = doc["summary"][SPEC]
     assert set(summary) == set(DEFAULT_METHODS)
     assert {"median", "q25", "q75"} <= set(summary["learner"]["normalised"]["4"])
